@@ -1,0 +1,204 @@
+//! Backends: one module per database kind behind the [`Backend`] trait.
+//!
+//! A backend knows its driver and nothing else: it never sees pgwire or the LLM.
+//! Results leave a backend as Arrow [`RecordBatch`]es (see [`types`] for how
+//! database types map onto Arrow, and how the extra PostgreSQL types that Arrow
+//! lacks — numeric, json, uuid — are tagged in field metadata).
+
+pub mod duckdb;
+pub mod mysql;
+pub mod postgres;
+pub mod sqlite;
+pub mod types;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+
+use crate::config::{ConnectionConfig, ConnectionKind};
+
+/// Errors a backend reports. Messages never contain passwords or connection strings.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// The database could not be reached or the connection broke.
+    #[error("cannot connect: {0}")]
+    Connect(String),
+    /// The database rejected the statement; `sqlstate` is the database's own code when it has one.
+    #[error("{message}")]
+    Query {
+        /// SQLSTATE reported by the database (PostgreSQL) or mapped from its error (others).
+        sqlstate: Option<String>,
+        /// The database's message.
+        message: String,
+    },
+    /// The statement ran longer than the allowed time and was cancelled on the server.
+    #[error("statement timed out after {0:?} and was cancelled")]
+    Timeout(Duration),
+    /// The database refused a write because it was opened read-only.
+    #[error("the connection is read-only: {0}")]
+    ReadOnly(String),
+    /// A value could not be converted to Arrow.
+    #[error("cannot convert result: {0}")]
+    Convert(String),
+    /// Anything else (I/O on a database file, a panicked worker thread).
+    #[error("{0}")]
+    Other(String),
+}
+
+impl BackendError {
+    /// Shorthand for a query error without SQLSTATE.
+    pub fn query(message: impl Into<String>) -> Self {
+        BackendError::Query {
+            sqlstate: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// One column of an introspected table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnInfo {
+    /// Column name as the database spells it.
+    pub name: String,
+    /// The database's own type name (`INTEGER`, `varchar(255)`, `DECIMAL(10,2)`...).
+    pub data_type: String,
+    /// Whether the column is (part of) the primary key.
+    pub primary_key: bool,
+    /// Whether the column accepts NULL.
+    pub nullable: bool,
+}
+
+/// One introspected table (or view, or MongoDB collection).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableInfo {
+    /// Table name, unqualified (PostgreSQL tables outside `public` are `schema.table`).
+    pub name: String,
+    /// Columns in ordinal order.
+    pub columns: Vec<ColumnInfo>,
+}
+
+/// What a database holds: its tables and their columns.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SchemaInfo {
+    /// The database's own name (PostgreSQL/MySQL database, file name for SQLite/DuckDB).
+    pub database: String,
+    /// Tables sorted by name.
+    pub tables: Vec<TableInfo>,
+}
+
+/// Limits for one query.
+#[derive(Debug, Clone)]
+pub struct QueryOptions {
+    /// Never fetch more than this many rows from the database (`None`: no limit).
+    /// Callers that want to detect truncation ask for one row more than they show.
+    pub row_limit: Option<usize>,
+    /// Wall-clock limit; past it the statement is cancelled on the server and
+    /// [`BackendError::Timeout`] is returned.
+    pub timeout: Duration,
+    /// Whether the statement may write. Backends run reads inside read-only
+    /// transactions (where the database has them) unless this is true.
+    pub allow_write: bool,
+}
+
+/// A stream of Arrow batches with a known schema.
+pub struct BatchStream {
+    /// Schema of every batch in `batches`.
+    pub schema: SchemaRef,
+    /// The batches; dropping the stream stops fetching (and cancels the query where possible).
+    pub batches: BoxStream<'static, Result<RecordBatch, BackendError>>,
+}
+
+impl std::fmt::Debug for BatchStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchStream")
+            .field("schema", &self.schema)
+            .finish()
+    }
+}
+
+/// The outcome of running one statement.
+#[derive(Debug)]
+pub enum QueryResult {
+    /// A row-returning statement.
+    Rows(BatchStream),
+    /// A statement without rows (only when writes were allowed): its command tag and row count.
+    Command {
+        /// Command tag such as `INSERT`, `UPDATE`, `CREATE TABLE`.
+        tag: String,
+        /// Rows affected.
+        rows: u64,
+    },
+}
+
+/// The SQL dialect a backend speaks (used by the guard and named in the prompt).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL / MariaDB.
+    Mysql,
+    /// SQLite 3.
+    Sqlite,
+    /// DuckDB.
+    Duckdb,
+    /// MongoDB (SQL subset translated to find/aggregate).
+    Mongodb,
+}
+
+impl Dialect {
+    /// Human name used in prompts and `EXPLAIN ASK`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "postgresql",
+            Dialect::Mysql => "mysql",
+            Dialect::Sqlite => "sqlite",
+            Dialect::Duckdb => "duckdb",
+            Dialect::Mongodb => "mongodb",
+        }
+    }
+}
+
+/// One database behind the proxy.
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// The dialect of SQL this backend runs.
+    fn dialect(&self) -> Dialect;
+
+    /// Tables, columns, types and primary keys.
+    async fn introspect(&self) -> Result<SchemaInfo, BackendError>;
+
+    /// Runs one statement. Row-returning statements stream; the stream yields at most
+    /// `opts.row_limit` rows and the database is not asked for more.
+    async fn query(&self, sql: &str, opts: &QueryOptions) -> Result<QueryResult, BackendError>;
+
+    /// Cheap liveness check (`SELECT 1`).
+    async fn ping(&self) -> Result<(), BackendError>;
+}
+
+/// Opens the backend for a configured connection. Network backends connect lazily
+/// (pools), so this succeeds even when the server is down; file backends open the file.
+pub async fn open(cfg: &ConnectionConfig) -> Result<Arc<dyn Backend>, BackendError> {
+    Ok(match cfg.kind {
+        ConnectionKind::Postgres => Arc::new(postgres::PostgresBackend::new(cfg)?),
+        ConnectionKind::Mysql => Arc::new(mysql::MysqlBackend::new(cfg)?),
+        ConnectionKind::Sqlite => Arc::new(sqlite::SqliteBackend::open(cfg)?),
+        ConnectionKind::Duckdb => Arc::new(duckdb::DuckdbBackend::open(cfg)?),
+        ConnectionKind::Mongodb => {
+            return Err(BackendError::Other(
+                "MongoDB connections are not supported yet".into(),
+            ))
+        }
+    })
+}
+
+/// Drains a stream into batches, for callers that need the whole result.
+pub async fn collect(stream: BatchStream) -> Result<(SchemaRef, Vec<RecordBatch>), BackendError> {
+    use futures::TryStreamExt;
+    let schema = stream.schema.clone();
+    let batches: Vec<RecordBatch> = stream.batches.try_collect().await?;
+    Ok((schema, batches))
+}

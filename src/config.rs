@@ -1,0 +1,695 @@
+//! `proxy.toml`: one serde tree, `${ENV}` expansion, validated once at start.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The embedded default configuration (the repository's `proxy.toml`).
+pub const EMBEDDED_DEFAULT: &str = include_str!("../proxy.toml");
+
+/// Configuration errors; each names the key at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// File path.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The TOML did not parse or did not fit the schema.
+    #[error("invalid configuration: {0}")]
+    Parse(String),
+    /// An `${ENV}` reference named a variable that is not set.
+    #[error("{key}: environment variable {var} is not set")]
+    MissingEnv {
+        /// Dotted key path.
+        key: String,
+        /// Variable name.
+        var: String,
+    },
+    /// A value is out of range or inconsistent.
+    #[error("{key}: {message}")]
+    Invalid {
+        /// Dotted key path.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Listener and TLS.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Users allowed to connect.
+    #[serde(default)]
+    pub users: Vec<UserConfig>,
+    /// The language model.
+    #[serde(default)]
+    pub llm: LlmConfig,
+    /// Global caps; sessions may lower them, never raise them.
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    /// Where chat sessions and history are kept.
+    #[serde(default)]
+    pub store: StoreConfig,
+    /// The databases behind the proxy.
+    #[serde(default)]
+    pub connections: Vec<ConnectionConfig>,
+    /// Directory relative paths are resolved against (the config file's directory).
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on. Default `127.0.0.1:6543`.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// `server_version` reported to clients. Default `16.6 (dbguru <version>)`.
+    #[serde(default = "default_server_version")]
+    pub server_version: String,
+    /// TLS certificate and key; when absent, TLS is not offered.
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: default_listen(),
+            server_version: default_server_version(),
+            tls: None,
+        }
+    }
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:6543".into()
+}
+fn default_server_version() -> String {
+    format!("16.6 (dbguru {})", env!("CARGO_PKG_VERSION"))
+}
+
+/// `[server.tls]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM certificate chain file.
+    pub cert: PathBuf,
+    /// PEM private key file.
+    pub key: PathBuf,
+    /// Refuse clients that do not use TLS. Default false.
+    #[serde(default)]
+    pub required: bool,
+}
+
+/// How a user proves who they are.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMethod {
+    /// No password; accepted only from loopback addresses.
+    Trust,
+    /// Cleartext password (use only over TLS).
+    Cleartext,
+    /// SCRAM-SHA-256.
+    Scram,
+}
+
+/// `[[users]]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    /// Login name.
+    pub name: String,
+    /// Password (use `${ENV}`); required for `cleartext` and `scram` unless `scram_verifier` is given.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// A PostgreSQL SCRAM verifier (`SCRAM-SHA-256$<iter>:<salt>$<stored>:<server>`).
+    #[serde(default)]
+    pub scram_verifier: Option<String>,
+    /// Authentication method. Default: `scram` when a password or verifier is set, else `trust`.
+    #[serde(default)]
+    pub auth: Option<AuthMethod>,
+    /// Connections (names) this user may use. Default: all.
+    #[serde(default)]
+    pub connections: Option<Vec<String>>,
+    /// Whether this user may enable writes (`SET dbguru.allow_write = on`). Default false.
+    #[serde(default)]
+    pub may_write: bool,
+    /// Whether this user sees every user's sessions. Default false.
+    #[serde(default)]
+    pub admin: bool,
+}
+
+impl UserConfig {
+    /// The effective authentication method.
+    pub fn auth_method(&self) -> AuthMethod {
+        self.auth.unwrap_or(
+            if self.password.is_some() || self.scram_verifier.is_some() {
+                AuthMethod::Scram
+            } else {
+                AuthMethod::Trust
+            },
+        )
+    }
+
+    /// Whether this user may use the named connection.
+    pub fn may_use(&self, connection: &str) -> bool {
+        self.connections
+            .as_ref()
+            .is_none_or(|c| c.iter().any(|n| n.eq_ignore_ascii_case(connection)))
+    }
+}
+
+/// Which LLM answers `ASK`.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LlmProvider {
+    /// The offline schema-aware planner.
+    Builtin,
+    /// Any OpenAI-compatible chat-completions endpoint.
+    Openai,
+}
+
+/// `[llm]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmConfig {
+    /// Provider. Default `builtin`.
+    #[serde(default = "default_provider")]
+    pub provider: LlmProvider,
+    /// Base URL of the API, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:11434/v1`.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Model name. Default `gpt-4o-mini`.
+    #[serde(default = "default_model")]
+    pub model: String,
+    /// API key (use `${OPENAI_API_KEY}`); optional for local servers.
+    #[serde(default)]
+    pub api_key: Option<String>,
+    /// Timeout of one request. Default 60s.
+    #[serde(default = "default_llm_timeout", with = "duration_str")]
+    pub timeout: Duration,
+    /// Retries on connection errors, 429 and 5xx, with exponential backoff. Default 2.
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// Sampling temperature. Default 0.
+    #[serde(default)]
+    pub temperature: f32,
+    /// History turns included in a prompt. Default 6.
+    #[serde(default = "default_history_turns")]
+    pub history_turns: usize,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        LlmConfig {
+            provider: default_provider(),
+            base_url: None,
+            model: default_model(),
+            api_key: None,
+            timeout: default_llm_timeout(),
+            retries: default_retries(),
+            temperature: 0.0,
+            history_turns: default_history_turns(),
+        }
+    }
+}
+
+fn default_provider() -> LlmProvider {
+    LlmProvider::Builtin
+}
+fn default_model() -> String {
+    "gpt-4o-mini".into()
+}
+fn default_llm_timeout() -> Duration {
+    Duration::from_secs(60)
+}
+fn default_retries() -> u32 {
+    2
+}
+fn default_history_turns() -> usize {
+    6
+}
+
+/// `[limits]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Most rows returned per database per ASK, and per passthrough statement. Default 1000.
+    #[serde(default = "default_max_rows")]
+    pub max_rows: usize,
+    /// Longest a statement may run on a database. Default 30s.
+    #[serde(default = "default_timeout", with = "duration_str")]
+    pub timeout: Duration,
+    /// Most database queries running at once across all sessions. Default 32.
+    #[serde(default = "default_concurrency")]
+    pub max_concurrency: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_rows: default_max_rows(),
+            timeout: default_timeout(),
+            max_concurrency: default_concurrency(),
+        }
+    }
+}
+
+fn default_max_rows() -> usize {
+    1000
+}
+fn default_timeout() -> Duration {
+    Duration::from_secs(30)
+}
+fn default_concurrency() -> usize {
+    32
+}
+
+/// `[store]`
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// SQLite file for sessions and history. Default: kept in memory only.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// PostgreSQL URL, for several proxies sharing state.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// The kind of database behind a connection.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectionKind {
+    /// PostgreSQL
+    Postgres,
+    /// MySQL or MariaDB
+    Mysql,
+    /// SQLite file
+    Sqlite,
+    /// DuckDB file
+    Duckdb,
+    /// MongoDB
+    Mongodb,
+}
+
+impl ConnectionKind {
+    /// Lower-case name (`postgres`, `mysql`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            ConnectionKind::Postgres => "postgres",
+            ConnectionKind::Mysql => "mysql",
+            ConnectionKind::Sqlite => "sqlite",
+            ConnectionKind::Duckdb => "duckdb",
+            ConnectionKind::Mongodb => "mongodb",
+        }
+    }
+}
+
+/// Demo data sets dbguru can create on first start.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum DemoData {
+    /// customers, products, orders, order_items (SQLite).
+    Shop,
+    /// a star schema: dim_customer, dim_product, dim_date, fact_sales (DuckDB).
+    Warehouse,
+}
+
+/// `[[connections]]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionConfig {
+    /// Numeric id (unique). Default: position in the list, from 1.
+    #[serde(default)]
+    pub id: Option<i64>,
+    /// Name used in `ON`, `SET dbguru.connections` and `source_db` (unique, case-insensitive).
+    pub name: String,
+    /// Database kind.
+    pub kind: ConnectionKind,
+    /// URL for network databases (`postgres://…`, `mysql://…`, `mongodb://…`); use `${ENV}` for passwords.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// File for SQLite and DuckDB, relative to the config file.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// Open read-only (database-enforced where the database can). Default true.
+    #[serde(default = "default_true")]
+    pub read_only: bool,
+    /// Row cap for this connection (never above `[limits] max_rows`).
+    #[serde(default)]
+    pub max_rows: Option<usize>,
+    /// Statement timeout for this connection (never above `[limits] timeout`).
+    #[serde(default, with = "opt_duration_str")]
+    pub timeout: Option<Duration>,
+    /// Connection pool size. Default 4.
+    #[serde(default = "default_pool")]
+    pub pool_size: usize,
+    /// Create this demo data set when the file does not exist yet.
+    #[serde(default)]
+    pub demo: Option<DemoData>,
+    /// Free-text description shown to the LLM.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_pool() -> usize {
+    4
+}
+
+impl ConnectionConfig {
+    /// The numeric id (set by validation).
+    pub fn id(&self) -> i64 {
+        self.id.unwrap_or(0)
+    }
+}
+
+/// Parses durations like `500ms`, `5s`, `2min`, `1h`, or a bare number of milliseconds.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    if !n.is_finite() || n < 0.0 {
+        return None;
+    }
+    let ms = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "ms" => n,
+        "us" => n / 1000.0,
+        "s" | "sec" | "secs" | "second" | "seconds" => n * 1000.0,
+        "m" | "min" | "mins" | "minute" | "minutes" => n * 60_000.0,
+        "h" | "hour" | "hours" => n * 3_600_000.0,
+        _ => return None,
+    };
+    Some(Duration::from_micros((ms * 1000.0) as u64))
+}
+
+mod duration_str {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Num(u64),
+            Str(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Num(ms) => Ok(Duration::from_millis(ms)),
+            Raw::Str(s) => super::parse_duration(&s)
+                .ok_or_else(|| serde::de::Error::custom(format!("invalid duration {s:?} (use e.g. \"5s\", \"500ms\")"))),
+        }
+    }
+}
+
+mod opt_duration_str {
+    use serde::Deserializer;
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        super::duration_str::deserialize(d).map(Some)
+    }
+}
+
+/// Replaces `${VAR}` in every string of the tree; errors name the key.
+fn expand_env(value: &mut toml::Value, path: &str) -> Result<(), ConfigError> {
+    match value {
+        toml::Value::String(s) => {
+            if s.contains("${") {
+                let mut out = String::new();
+                let mut rest = s.as_str();
+                while let Some(start) = rest.find("${") {
+                    out.push_str(&rest[..start]);
+                    let after = &rest[start + 2..];
+                    let end = after.find('}').ok_or_else(|| {
+                        invalid(path, "unterminated ${...} reference")
+                    })?;
+                    let var = &after[..end];
+                    let val = std::env::var(var).map_err(|_| ConfigError::MissingEnv {
+                        key: path.to_string(),
+                        var: var.to_string(),
+                    })?;
+                    out.push_str(&val);
+                    rest = &after[end + 1..];
+                }
+                out.push_str(rest);
+                *s = out;
+            }
+        }
+        toml::Value::Array(items) => {
+            for (i, v) in items.iter_mut().enumerate() {
+                expand_env(v, &format!("{path}[{i}]"))?;
+            }
+        }
+        toml::Value::Table(t) => {
+            for (k, v) in t.iter_mut() {
+                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                expand_env(v, &p)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+impl Config {
+    /// Parses and validates configuration text; relative paths resolve against `base_dir`.
+    pub fn from_toml(text: &str, base_dir: &Path) -> Result<Config, ConfigError> {
+        let mut tree: toml::Value =
+            toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        expand_env(&mut tree, "")?;
+        let mut cfg: Config = tree
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
+        cfg.base_dir = base_dir.to_path_buf();
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Loads a file, or the embedded default when `path` is `None`.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                    path: p.display().to_string(),
+                    source,
+                })?;
+                let base = p
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| PathBuf::from("."));
+                Config::from_toml(&text, &base)
+            }
+            None => Config::from_toml(EMBEDDED_DEFAULT, Path::new(".")),
+        }
+    }
+
+    /// Resolves a path from the config against the config file's directory.
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base_dir.join(p)
+        }
+    }
+
+    /// Finds a connection by name (case-insensitive) or numeric id.
+    pub fn connection(&self, name_or_id: &str) -> Option<&ConnectionConfig> {
+        let key = name_or_id.trim();
+        self.connections.iter().find(|c| {
+            c.name.eq_ignore_ascii_case(key) || key.parse::<i64>().ok() == Some(c.id())
+        })
+    }
+
+    /// Finds a user by name.
+    pub fn user(&self, name: &str) -> Option<&UserConfig> {
+        self.users.iter().find(|u| u.name == name)
+    }
+
+    fn validate(&mut self) -> Result<(), ConfigError> {
+        self.server
+            .listen
+            .parse::<SocketAddr>()
+            .map_err(|e| invalid("server.listen", format!("{e} (expected host:port)")))?;
+        if self.limits.max_rows == 0 {
+            return Err(invalid("limits.max_rows", "must be at least 1"));
+        }
+        if self.limits.timeout.is_zero() {
+            return Err(invalid("limits.timeout", "must be greater than zero"));
+        }
+        if self.limits.max_concurrency == 0 {
+            return Err(invalid("limits.max_concurrency", "must be at least 1"));
+        }
+        if self.llm.provider == LlmProvider::Openai && self.llm.base_url.is_none() {
+            return Err(invalid(
+                "llm.base_url",
+                "required when provider = \"openai\" (e.g. https://api.openai.com/v1)",
+            ));
+        }
+        if self.store.path.is_some() && self.store.url.is_some() {
+            return Err(invalid("store", "set either path or url, not both"));
+        }
+        let mut names = HashSet::new();
+        let mut ids = HashSet::new();
+        for (i, c) in self.connections.iter_mut().enumerate() {
+            let key = format!("connections[{i}]");
+            if c.name.trim().is_empty()
+                || !c
+                    .name
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+            {
+                return Err(invalid(
+                    format!("{key}.name"),
+                    format!("{:?}: use letters, digits, '_' or '-'", c.name),
+                ));
+            }
+            if c.name.eq_ignore_ascii_case("dbguru") {
+                return Err(invalid(format!("{key}.name"), "\"dbguru\" is reserved"));
+            }
+            if !names.insert(c.name.to_ascii_lowercase()) {
+                return Err(invalid(
+                    format!("{key}.name"),
+                    format!("duplicate connection name {:?}", c.name),
+                ));
+            }
+            let id = c.id.unwrap_or(i as i64 + 1);
+            if !ids.insert(id) {
+                return Err(invalid(format!("{key}.id"), format!("duplicate id {id}")));
+            }
+            c.id = Some(id);
+            match c.kind {
+                ConnectionKind::Sqlite | ConnectionKind::Duckdb => {
+                    if c.path.is_none() {
+                        return Err(invalid(
+                            format!("{key}.path"),
+                            format!("required for kind = \"{}\"", c.kind.name()),
+                        ));
+                    }
+                }
+                _ => {
+                    if c.url.is_none() {
+                        return Err(invalid(
+                            format!("{key}.url"),
+                            format!("required for kind = \"{}\"", c.kind.name()),
+                        ));
+                    }
+                }
+            }
+            if c.max_rows == Some(0) {
+                return Err(invalid(format!("{key}.max_rows"), "must be at least 1"));
+            }
+            if c.pool_size == 0 {
+                return Err(invalid(format!("{key}.pool_size"), "must be at least 1"));
+            }
+        }
+        let mut user_names = HashSet::new();
+        for (i, u) in self.users.iter().enumerate() {
+            let key = format!("users[{i}]");
+            if !user_names.insert(u.name.clone()) {
+                return Err(invalid(format!("{key}.name"), "duplicate user"));
+            }
+            if matches!(u.auth_method(), AuthMethod::Cleartext | AuthMethod::Scram)
+                && u.password.is_none()
+                && u.scram_verifier.is_none()
+            {
+                return Err(invalid(
+                    format!("{key}.password"),
+                    "required for password authentication",
+                ));
+            }
+            if let Some(conns) = &u.connections {
+                for c in conns {
+                    if self.connection(c).is_none() {
+                        return Err(invalid(
+                            format!("{key}.connections"),
+                            format!("unknown connection {c:?}"),
+                        ));
+                    }
+                }
+            }
+        }
+        if self.users.is_empty() {
+            return Err(invalid("users", "at least one [[users]] entry is required"));
+        }
+        Ok(())
+    }
+}
+
+impl ConnectionConfig {
+    /// Effective row cap: the connection's, never above the global one.
+    pub fn effective_max_rows(&self, limits: &LimitsConfig) -> usize {
+        self.max_rows.unwrap_or(limits.max_rows).min(limits.max_rows)
+    }
+
+    /// Effective timeout: the connection's, never above the global one.
+    pub fn effective_timeout(&self, limits: &LimitsConfig) -> Duration {
+        self.timeout.unwrap_or(limits.timeout).min(limits.timeout)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_is_valid() {
+        let cfg = Config::load(None).expect("embedded default parses");
+        assert_eq!(cfg.connections.len(), 2);
+        assert!(cfg.connection("shop").is_some());
+        assert!(cfg.connection("WAREHOUSE").is_some());
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = Config::from_toml("[server]\nlisten = \"127.0.0.1:1\"\nbogus = 1\n", Path::new("."))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("bogus"), "{err}");
+    }
+
+    #[test]
+    fn missing_env_names_key_and_var() {
+        let text = "[[users]]\nname = \"a\"\npassword = \"${DBGURU_TEST_SURELY_UNSET}\"\n";
+        let err = Config::from_toml(text, Path::new(".")).unwrap_err().to_string();
+        assert!(err.contains("users[0].password"), "{err}");
+        assert!(err.contains("DBGURU_TEST_SURELY_UNSET"), "{err}");
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("5s"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1500"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2min"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("-1s"), None);
+        assert_eq!(parse_duration("soon"), None);
+    }
+}
