@@ -8,6 +8,7 @@
 pub mod backends;
 pub mod config;
 pub mod demo;
+pub mod pgtypes;
 pub mod engine;
 pub mod llm;
 pub mod server;

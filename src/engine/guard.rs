@@ -1,0 +1,359 @@
+//! The first safety layer: every statement is parsed in its connection's dialect and
+//! must be exactly one statement of a read-only kind (unless writes are allowed), free
+//! of file, network and extension functions. It also caps the rows a query may return.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    Expr, LimitClause, ObjectName, Query, Statement, TableFactor, Value, Visit, Visitor,
+};
+use sqlparser::dialect::{
+    Dialect as SqlDialect, DuckDbDialect, GenericDialect, MySqlDialect, PostgreSqlDialect,
+    SQLiteDialect,
+};
+use sqlparser::parser::Parser;
+
+use crate::backends::Dialect;
+
+/// Why a statement was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GuardError {
+    /// The SQL did not parse, so it could not be checked.
+    #[error("statement could not be verified ({dialect} syntax): {message}")]
+    Unparsable {
+        /// Dialect it was parsed in.
+        dialect: &'static str,
+        /// Parser message.
+        message: String,
+    },
+    /// Empty statement.
+    #[error("empty statement")]
+    Empty,
+    /// More than one statement.
+    #[error("only one statement per database is allowed, got {0}")]
+    MultipleStatements(usize),
+    /// A statement kind that writes or administers, while writes are not allowed.
+    #[error("{0} is not allowed: the session is read-only (writes need SET dbguru.allow_write = on where permitted)")]
+    WriteNotAllowed(String),
+    /// A statement kind never allowed through dbguru.
+    #[error("{0} is never allowed through dbguru")]
+    Forbidden(String),
+    /// A function that reaches files, the network, other processes or extensions.
+    #[error("function {0}() is not allowed (file, network or extension access)")]
+    ForbiddenFunction(String),
+}
+
+/// Functions that read or write files, reach the network or other servers, load code,
+/// or change server state. Checked in every dialect (names are distinctive enough).
+const DENIED_FUNCTIONS: &[&str] = &[
+    // PostgreSQL
+    "pg_read_file", "pg_read_binary_file", "pg_ls_dir", "pg_stat_file", "pg_ls_logdir",
+    "pg_ls_waldir", "pg_ls_tmpdir", "pg_ls_archive_statusdir", "lo_import", "lo_export",
+    "lo_from_bytea", "lo_put", "lo_unlink", "lo_create", "lo_open", "dblink", "dblink_exec",
+    "dblink_connect", "dblink_open", "dblink_send_query", "pg_file_write", "pg_file_rename",
+    "pg_file_unlink", "pg_logdir_ls", "set_config", "pg_terminate_backend",
+    "pg_cancel_backend", "pg_reload_conf", "pg_rotate_logfile", "pg_promote",
+    "pg_switch_wal", "pg_create_restore_point", "pg_start_backup", "pg_stop_backup",
+    "pg_backup_start", "pg_backup_stop", "pg_advisory_lock", "pg_notify",
+    "pg_create_logical_replication_slot", "pg_create_physical_replication_slot",
+    "pg_drop_replication_slot", "pg_import_system_collations", "txid_current",
+    "nextval", "setval",
+    // MySQL / MariaDB
+    "load_file", "sys_exec", "sys_eval",
+    // SQLite
+    "load_extension", "readfile", "writefile", "edit", "fts3_tokenizer",
+    // DuckDB
+    "read_csv", "read_csv_auto", "read_parquet", "parquet_scan", "read_json",
+    "read_json_auto", "read_json_objects", "read_ndjson", "read_ndjson_auto",
+    "read_ndjson_objects", "read_text", "read_blob", "glob", "sniff_csv",
+    "parquet_metadata", "parquet_schema", "parquet_file_metadata", "parquet_kv_metadata",
+    "read_xlsx", "st_read", "sqlite_scan", "sqlite_attach", "postgres_scan",
+    "postgres_attach", "postgres_query", "postgres_execute", "mysql_query", "mysql_execute",
+    "iceberg_scan", "delta_scan", "getenv", "install_extension", "load_extension",
+    "duckdb_secrets", "which_secret", "query_table", "query",
+];
+
+/// The result of a successful check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    /// The SQL to run: the original text, or a row-capped rewrite of it.
+    pub sql: String,
+    /// Whether the statement returns rows as far as the parser can tell.
+    pub is_query: bool,
+}
+
+fn parser_dialect(d: Dialect) -> Box<dyn SqlDialect> {
+    match d {
+        Dialect::Postgres => Box::new(PostgreSqlDialect {}),
+        Dialect::Mysql => Box::new(MySqlDialect {}),
+        Dialect::Sqlite => Box::new(SQLiteDialect {}),
+        Dialect::Duckdb => Box::new(DuckDbDialect {}),
+        Dialect::Mongodb => Box::new(GenericDialect {}),
+    }
+}
+
+struct Inspector {
+    allow_write: bool,
+    top: bool,
+    refusal: Option<GuardError>,
+}
+
+fn statement_kind(s: &Statement) -> String {
+    let text = s.to_string();
+    let mut words = text.split_whitespace();
+    let first = words.next().unwrap_or("statement").to_ascii_uppercase();
+    match first.as_str() {
+        "CREATE" | "DROP" | "ALTER" | "TRUNCATE" | "GRANT" | "REVOKE" => {
+            format!("{first} {}", words.next().unwrap_or("").to_ascii_uppercase())
+                .trim()
+                .to_string()
+        }
+        _ => first,
+    }
+}
+
+fn is_read_only_kind(s: &Statement) -> bool {
+    match s {
+        Statement::Query(_) => true,
+        Statement::Explain {
+            analyze, statement, ..
+        } => !*analyze && matches!(**statement, Statement::Query(_)),
+        Statement::ExplainTable { .. } => true,
+        other => {
+            let kind = statement_kind(other);
+            kind == "SHOW" || kind == "DESCRIBE" || kind == "DESC"
+        }
+    }
+}
+
+/// Statement kinds refused even when writes are allowed: they reach files, load
+/// code, attach other databases or change the proxy's own connection state.
+fn never_allowed(s: &Statement) -> Option<String> {
+    let kind = statement_kind(s);
+    let denied = [
+        "COPY", "ATTACH", "DETACH", "PRAGMA", "INSTALL", "LOAD", "EXPORT", "IMPORT", "SET",
+        "RESET", "USE", "GRANT", "REVOKE", "CALL", "EXECUTE", "PREPARE", "DEALLOCATE",
+        "LISTEN", "NOTIFY", "UNLISTEN", "BEGIN", "START", "COMMIT", "ROLLBACK", "SAVEPOINT",
+        "RELEASE", "KILL", "VACUUM", "FLUSH", "LOCK", "UNLOCK", "CREATE EXTENSION",
+        "CREATE SECRET", "CREATE FUNCTION", "CREATE PROCEDURE", "CREATE SERVER",
+        "CREATE USER", "CREATE ROLE", "ALTER USER", "ALTER ROLE", "ALTER SYSTEM",
+        "DROP DATABASE", "CREATE DATABASE", "DROP SCHEMA", "DROP USER", "DROP ROLE",
+    ];
+    denied
+        .iter()
+        .any(|d| kind == *d || kind.starts_with(&format!("{d} ")))
+        .then_some(kind)
+}
+
+fn check_name(name: &ObjectName) -> Option<GuardError> {
+    let last = name.0.last()?.to_string();
+    let bare = last.trim_matches(|c| c == '"' || c == '`').to_ascii_lowercase();
+    DENIED_FUNCTIONS
+        .contains(&bare.as_str())
+        .then(|| GuardError::ForbiddenFunction(bare))
+}
+
+impl Visitor for Inspector {
+    type Break = ();
+
+    fn pre_visit_statement(&mut self, s: &Statement) -> ControlFlow<()> {
+        if let Some(kind) = never_allowed(s) {
+            self.refusal = Some(GuardError::Forbidden(kind));
+            return ControlFlow::Break(());
+        }
+        if !self.allow_write && !is_read_only_kind(s) {
+            self.refusal = Some(GuardError::WriteNotAllowed(statement_kind(s)));
+            return ControlFlow::Break(());
+        }
+        self.top = false;
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<()> {
+        if !self.allow_write {
+            if !q.locks.is_empty() {
+                self.refusal = Some(GuardError::WriteNotAllowed("SELECT ... FOR UPDATE".into()));
+                return ControlFlow::Break(());
+            }
+            if let sqlparser::ast::SetExpr::Select(sel) = q.body.as_ref() {
+                if sel.into.is_some() {
+                    self.refusal = Some(GuardError::WriteNotAllowed("SELECT INTO".into()));
+                    return ControlFlow::Break(());
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_table_factor(&mut self, t: &TableFactor) -> ControlFlow<()> {
+        let name = match t {
+            TableFactor::Table { name, args: Some(_), .. } => Some(name),
+            TableFactor::Function { name, .. } => Some(name),
+            _ => None,
+        };
+        if let Some(err) = name.and_then(check_name) {
+            self.refusal = Some(err);
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<()> {
+        if let Expr::Function(f) = e {
+            if let Some(err) = check_name(&f.name) {
+                self.refusal = Some(err);
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Checks one statement for `dialect`. With `row_cap`, a query whose top level has no
+/// LIMIT (or a larger literal one) is rewritten to `LIMIT row_cap`, so the database
+/// itself stops producing rows.
+pub fn check(sql: &str, dialect: Dialect, allow_write: bool, row_cap: Option<usize>) -> Result<Checked, GuardError> {
+    let trimmed = sql.trim().trim_end_matches(';').trim();
+    if trimmed.is_empty() {
+        return Err(GuardError::Empty);
+    }
+    // Textual checks that catch what a permissive parse could hide.
+    let lower = trimmed.to_ascii_lowercase();
+    for needle in ["into outfile", "into dumpfile", "to program", "from program"] {
+        if lower.contains(needle) {
+            return Err(GuardError::Forbidden(needle.to_ascii_uppercase()));
+        }
+    }
+    let pd = parser_dialect(dialect);
+    let mut statements = Parser::parse_sql(pd.as_ref(), trimmed).map_err(|e| GuardError::Unparsable {
+        dialect: dialect.name(),
+        message: e.to_string(),
+    })?;
+    match statements.len() {
+        0 => return Err(GuardError::Empty),
+        1 => {}
+        n => return Err(GuardError::MultipleStatements(n)),
+    }
+    let mut inspector = Inspector {
+        allow_write,
+        top: true,
+        refusal: None,
+    };
+    let _ = statements[0].visit(&mut inspector);
+    if let Some(r) = inspector.refusal {
+        return Err(r);
+    }
+    let is_query = is_read_only_kind(&statements[0]);
+    let mut out = trimmed.to_string();
+    if let (Some(cap), Statement::Query(q)) = (row_cap, &mut statements[0]) {
+        if cap_limit(q, cap) {
+            out = statements[0].to_string();
+        }
+    }
+    Ok(Checked { sql: out, is_query })
+}
+
+fn literal_usize(e: &Expr) -> Option<usize> {
+    match e {
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => n.to_string().parse().ok(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn number(n: usize) -> Expr {
+    Expr::value(Value::Number(n.to_string().parse().unwrap_or_default(), false))
+}
+
+/// Lowers or adds the top-level LIMIT; returns whether the query changed.
+fn cap_limit(q: &mut Query, cap: usize) -> bool {
+    if q.fetch.is_some() {
+        return false;
+    }
+    match &mut q.limit_clause {
+        None => {
+            q.limit_clause = Some(LimitClause::LimitOffset {
+                limit: Some(number(cap)),
+                offset: None,
+                limit_by: vec![],
+            });
+            true
+        }
+        Some(LimitClause::LimitOffset { limit, limit_by, .. }) if limit_by.is_empty() => {
+            match limit.as_ref().map(literal_usize) {
+                None => {
+                    *limit = Some(number(cap));
+                    true
+                }
+                Some(Some(n)) if n > cap => {
+                    *limit = Some(number(cap));
+                    true
+                }
+                _ => false,
+            }
+        }
+        Some(LimitClause::OffsetCommaLimit { limit, .. }) => match literal_usize(limit) {
+            Some(n) if n > cap => {
+                *limit = number(cap);
+                true
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(sql: &str, d: Dialect) -> GuardError {
+        check(sql, d, false, None).expect_err(sql)
+    }
+
+    #[test]
+    fn reads_pass_and_get_capped() {
+        let c = check("SELECT * FROM t", Dialect::Postgres, false, Some(11)).expect("ok");
+        assert_eq!(c.sql, "SELECT * FROM t LIMIT 11");
+        let c = check("SELECT * FROM t LIMIT 5;", Dialect::Sqlite, false, Some(11)).expect("ok");
+        assert_eq!(c.sql, "SELECT * FROM t LIMIT 5");
+        let c = check("SELECT * FROM t LIMIT 500", Dialect::Duckdb, false, Some(11)).expect("ok");
+        assert_eq!(c.sql, "SELECT * FROM t LIMIT 11");
+        let c = check("SELECT * FROM t LIMIT 10, 500", Dialect::Mysql, false, Some(11)).expect("ok");
+        assert!(c.sql.ends_with("LIMIT 10, 11"), "{}", c.sql);
+        let c = check("WITH x AS (SELECT 1 AS a) SELECT a FROM x", Dialect::Postgres, false, None).expect("ok");
+        assert!(c.is_query);
+    }
+
+    #[test]
+    fn writes_and_dangerous_things_are_refused() {
+        for (sql, d) in [
+            ("DROP TABLE customers", Dialect::Postgres),
+            ("DELETE FROM customers", Dialect::Mysql),
+            ("UPDATE customers SET name = 'x'", Dialect::Sqlite),
+            ("INSERT INTO t VALUES (1)", Dialect::Duckdb),
+            ("WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d", Dialect::Postgres),
+            ("SELECT * FROM t FOR UPDATE", Dialect::Postgres),
+            ("SELECT * INTO t2 FROM t", Dialect::Postgres),
+        ] {
+            assert!(matches!(refused(sql, d), GuardError::WriteNotAllowed(_)), "{sql}");
+        }
+        assert!(matches!(refused("SELECT 1; SELECT 2", Dialect::Postgres), GuardError::MultipleStatements(2)));
+        assert!(matches!(refused("COPY t TO PROGRAM 'rm -rf /'", Dialect::Postgres), GuardError::Forbidden(_)));
+        assert!(matches!(refused("SELECT pg_read_file('/etc/passwd')", Dialect::Postgres), GuardError::ForbiddenFunction(_)));
+        assert!(matches!(refused("ATTACH DATABASE '/tmp/x.db' AS x", Dialect::Sqlite), GuardError::Forbidden(_)));
+        assert!(matches!(refused("SELECT * FROM t INTO OUTFILE '/tmp/x'", Dialect::Mysql), GuardError::Forbidden(_)));
+        assert!(matches!(refused("SELECT * FROM read_csv('/etc/passwd')", Dialect::Duckdb), GuardError::ForbiddenFunction(_)));
+        assert!(matches!(refused("SELECT load_file('/etc/passwd')", Dialect::Mysql), GuardError::ForbiddenFunction(_)));
+        assert!(matches!(refused("PRAGMA writable_schema = 1", Dialect::Sqlite), GuardError::Forbidden(_)));
+        assert!(matches!(refused("", Dialect::Sqlite), GuardError::Empty));
+    }
+
+    #[test]
+    fn writes_pass_when_allowed_but_files_never() {
+        assert!(check("INSERT INTO t VALUES (1)", Dialect::Postgres, true, None).is_ok());
+        assert!(check("COPY t TO '/tmp/x'", Dialect::Postgres, true, None).is_err());
+    }
+}

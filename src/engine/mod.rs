@@ -1,0 +1,534 @@
+//! The engine: prompt → LLM → plan → guard → parallel execution → combine.
+//!
+//! It speaks Arrow and plain Rust types; it never sees pgwire.
+
+pub mod combine;
+pub mod guard;
+pub mod plan;
+pub mod prompt;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use futures::future::join_all;
+use futures::StreamExt;
+use tokio::sync::Semaphore;
+
+use crate::backends::{self, Backend, BackendError, BatchStream, Dialect, QueryOptions, QueryResult};
+use crate::config::{Config, ConnectionConfig, LlmProvider, UserConfig};
+use crate::llm::{self, ChatMessage, DbSchema, Llm, LlmError, LlmRequest, Role};
+use crate::session::{Session, SessionError};
+
+use self::guard::GuardError;
+use self::plan::{PlanError, PlannedQuery};
+use self::prompt::Turn;
+
+/// Errors of one engine operation; the wire maps each to a SQLSTATE.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// A session-level problem (unknown connection, permission, bad setting).
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    /// `ASK ''`.
+    #[error("the question is empty: write ASK 'your question'")]
+    EmptyQuestion,
+    /// No connection in scope.
+    #[error("no database connections are active: SET dbguru.connections = 'name, ...' or use ASK '...' ON name")]
+    NoConnections,
+    /// The language model failed.
+    #[error(transparent)]
+    Llm(#[from] LlmError),
+    /// The model's reply could not be used, even after one repair round.
+    #[error("the LLM's reply could not be used: {0}")]
+    Plan(PlanError),
+    /// A statement was refused by the guard.
+    #[error("refused SQL for database \"{connection}\": {error}")]
+    Guard {
+        /// Connection the statement was for.
+        connection: String,
+        /// Why.
+        error: GuardError,
+    },
+    /// Every database failed.
+    #[error("every database failed: {}", .0.iter().map(|(c, e)| format!("{c}: {e}")).collect::<Vec<_>>().join("; "))]
+    AllFailed(Vec<(String, BackendError)>),
+    /// A passthrough statement failed.
+    #[error("{connection}: {error}")]
+    Backend {
+        /// Connection.
+        connection: String,
+        /// The backend's error.
+        error: BackendError,
+    },
+    /// Could not start (bad file path, demo creation).
+    #[error("{0}")]
+    Startup(String),
+}
+
+/// A message for the client that does not stop the statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// `WARNING` or `NOTICE`.
+    pub severity: &'static str,
+    /// SQLSTATE.
+    pub code: String,
+    /// Text.
+    pub message: String,
+}
+
+impl Notice {
+    fn warning(code: &str, message: String) -> Notice {
+        Notice { severity: "WARNING", code: code.into(), message }
+    }
+    fn notice(message: String) -> Notice {
+        Notice { severity: "NOTICE", code: "00000".into(), message }
+    }
+}
+
+/// The SQLSTATE a backend error carries to the client.
+pub fn backend_sqlstate(e: &BackendError) -> &str {
+    match e {
+        BackendError::Query { sqlstate: Some(s), .. } => s.as_str(),
+        BackendError::Query { sqlstate: None, .. } => "42000",
+        BackendError::Connect(_) | BackendError::Other(_) => "58000",
+        BackendError::Timeout(_) => "57014",
+        BackendError::ReadOnly(_) => "25006",
+        BackendError::Convert(_) => "22000",
+    }
+}
+
+/// One configured connection and its open backend.
+pub struct Conn {
+    /// Its configuration.
+    pub cfg: ConnectionConfig,
+    /// The backend.
+    pub backend: Arc<dyn Backend>,
+}
+
+/// One statement of a plan, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Connection name.
+    pub connection: String,
+    /// Dialect of the connection.
+    pub dialect: Dialect,
+    /// The SQL as the LLM wrote it.
+    pub sql: String,
+    /// The SQL that runs (row-capped).
+    pub run_sql: String,
+}
+
+/// What happened on one database.
+#[derive(Debug, Clone)]
+pub struct DbRun {
+    /// Connection name.
+    pub connection: String,
+    /// The SQL that ran.
+    pub sql: String,
+    /// Rows returned (after the cap).
+    pub rows: usize,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// The error, when it failed.
+    pub error: Option<String>,
+}
+
+/// The outcome of an `ASK`.
+#[derive(Debug)]
+pub struct AskOutcome {
+    /// The checked plan.
+    pub steps: Vec<Step>,
+    /// The combined result (`None` for `EXPLAIN ASK`).
+    pub result: Option<(SchemaRef, Vec<RecordBatch>)>,
+    /// Warnings and notices, in order.
+    pub notices: Vec<Notice>,
+    /// Per-database outcome.
+    pub runs: Vec<DbRun>,
+}
+
+/// What a passthrough statement returned.
+#[derive(Debug)]
+pub enum SqlOutcome {
+    /// Rows, streaming.
+    Rows(BatchStream),
+    /// A command tag.
+    Command {
+        /// Tag.
+        tag: String,
+        /// Rows affected.
+        rows: u64,
+    },
+}
+
+/// The engine, shared by every wire session.
+pub struct Engine {
+    /// The validated configuration.
+    pub config: Arc<Config>,
+    conns: Vec<Conn>,
+    llm: Arc<dyn Llm>,
+    permits: Arc<Semaphore>,
+}
+
+/// Per-ASK limits and permissions, taken from the session.
+#[derive(Debug, Clone)]
+pub struct AskContext {
+    /// Connections in scope.
+    pub connections: Vec<String>,
+    /// Row cap per database.
+    pub max_rows: usize,
+    /// Timeout per database.
+    pub timeout: Duration,
+    /// Writes allowed.
+    pub allow_write: bool,
+    /// Send the SQL as NOTICEs.
+    pub show_sql: bool,
+    /// Earlier turns to include in the prompt.
+    pub history: Vec<Turn>,
+}
+
+impl Engine {
+    /// Opens every backend (creating demo databases on first start) and the LLM.
+    pub async fn new(config: Config) -> Result<Engine, EngineError> {
+        let mut conns = Vec::new();
+        for c in &config.connections {
+            let mut cfg = c.clone();
+            if let Some(p) = &c.path {
+                let resolved = config.resolve(p);
+                if let Some(demo) = c.demo {
+                    let created = crate::demo::ensure_demo(demo, &resolved)
+                        .map_err(|e| EngineError::Startup(format!("connection {}: {e}", c.name)))?;
+                    if created {
+                        tracing::info!(connection = %c.name, path = %resolved.display(), "created demo database");
+                    }
+                }
+                cfg.path = Some(resolved);
+            }
+            let backend = backends::open(&cfg)
+                .await
+                .map_err(|e| EngineError::Startup(format!("connection {}: {e}", c.name)))?;
+            conns.push(Conn { cfg, backend });
+        }
+        let llm: Arc<dyn Llm> = match config.llm.provider {
+            LlmProvider::Builtin => Arc::new(llm::builtin::BuiltinPlanner::new()),
+            LlmProvider::Openai => Arc::new(
+                llm::openai::OpenAiClient::new(&config.llm)
+                    .map_err(|e| EngineError::Startup(format!("llm: {e}")))?,
+            ),
+        };
+        let permits = Arc::new(Semaphore::new(config.limits.max_concurrency));
+        Ok(Engine { config: Arc::new(config), conns, llm, permits })
+    }
+
+    /// Every connection, in configuration order.
+    pub fn connections(&self) -> &[Conn] {
+        &self.conns
+    }
+
+    /// A connection by canonical name.
+    pub fn conn(&self, name: &str) -> Option<&Conn> {
+        self.conns.iter().find(|c| c.cfg.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Builds the per-ASK context from a session and an optional `ON` list.
+    pub fn ask_context(&self, session: &Session, user: &UserConfig, on: Option<&[String]>) -> Result<AskContext, EngineError> {
+        let connections = match on {
+            Some(list) => Session::resolve_connections(&self.config, user, list)?,
+            None => session.active_connections(&self.config, user),
+        };
+        if connections.is_empty() {
+            return Err(EngineError::NoConnections);
+        }
+        let keep = self.config.llm.history_turns;
+        let history = session.history[session.history.len().saturating_sub(keep)..].to_vec();
+        Ok(AskContext {
+            connections,
+            max_rows: session.effective_max_rows(&self.config),
+            timeout: session.effective_timeout(&self.config),
+            allow_write: session.allow_write && user.may_write,
+            show_sql: session.show_sql,
+            history,
+        })
+    }
+
+    async fn schemas(&self, names: &[String], notices: &mut Vec<Notice>) -> Vec<(i64, DbSchema)> {
+        let futs = names.iter().filter_map(|n| self.conn(n)).map(|c| async move {
+            let r = tokio::time::timeout(c.cfg.effective_timeout(&self.config.limits), c.backend.introspect()).await;
+            (c, r)
+        });
+        let mut out = Vec::new();
+        for (c, r) in join_all(futs).await {
+            match r {
+                Ok(Ok(schema)) => out.push((
+                    c.cfg.id(),
+                    DbSchema { name: c.cfg.name.clone(), dialect: c.backend.dialect(), schema },
+                )),
+                Ok(Err(e)) => notices.push(Notice::warning(
+                    backend_sqlstate(&e),
+                    format!("database \"{}\" is left out: {e}", c.cfg.name),
+                )),
+                Err(_) => notices.push(Notice::warning(
+                    "57014",
+                    format!("database \"{}\" is left out: schema introspection timed out", c.cfg.name),
+                )),
+            }
+        }
+        out
+    }
+
+    fn check_plan(&self, plan: &[PlannedQuery], ctx: &AskContext) -> Result<Vec<Step>, EngineError> {
+        plan.iter()
+            .map(|q| {
+                let conn = self.conn(&q.connection).ok_or_else(|| {
+                    EngineError::Plan(PlanError::UnknownDatabase { name: q.connection.clone(), known: ctx.connections.join(", ") })
+                })?;
+                let allow_write = ctx.allow_write && !conn.cfg.read_only;
+                let cap = conn.cfg.effective_max_rows(&self.config.limits).min(ctx.max_rows);
+                let checked = guard::check(&q.sql, conn.backend.dialect(), allow_write, Some(cap + 1))
+                    .map_err(|error| EngineError::Guard { connection: conn.cfg.name.clone(), error })?;
+                Ok(Step {
+                    connection: conn.cfg.name.clone(),
+                    dialect: conn.backend.dialect(),
+                    sql: q.sql.clone(),
+                    run_sql: checked.sql,
+                })
+            })
+            .collect()
+    }
+
+    async fn complete(&self, req: &LlmRequest) -> Result<String, LlmError> {
+        let started = Instant::now();
+        let r = self.llm.complete(req).await;
+        tracing::debug!(llm = %self.llm.name(), ms = started.elapsed().as_millis() as u64, ok = r.is_ok(), "llm call");
+        r
+    }
+
+    /// Asks the model, parsing (and once repairing) its reply.
+    async fn plan(&self, req: &mut LlmRequest, known: &[String]) -> Result<(String, Vec<PlannedQuery>), EngineError> {
+        let reply = self.complete(req).await?;
+        match plan::parse_reply(&reply, known) {
+            Ok(p) => Ok((reply, p)),
+            Err(first) => {
+                tracing::info!(error = %first, "LLM reply did not parse; asking for a repair");
+                req.messages.push(ChatMessage { role: Role::Assistant, content: reply });
+                req.messages.push(ChatMessage {
+                    role: Role::User,
+                    content: format!(
+                        "Your reply could not be used: {first}. Reply again with only DATABASE blocks (databases: {}).",
+                        known.join(", ")
+                    ),
+                });
+                let reply = self.complete(req).await?;
+                let p = plan::parse_reply(&reply, known).map_err(EngineError::Plan)?;
+                Ok((reply, p))
+            }
+        }
+    }
+
+    /// Answers a question: the plan, and unless `explain`, the combined rows.
+    pub async fn ask(&self, question: &str, ctx: &AskContext, explain: bool) -> Result<AskOutcome, EngineError> {
+        let question = question.trim();
+        if question.is_empty() {
+            return Err(EngineError::EmptyQuestion);
+        }
+        let mut notices = Vec::new();
+        let dbs = self.schemas(&ctx.connections, &mut notices).await;
+        if dbs.is_empty() {
+            let errors = notices.iter().map(|n| ("schema".to_string(), BackendError::Connect(n.message.clone()))).collect();
+            return Err(EngineError::AllFailed(errors));
+        }
+        let known: Vec<String> = dbs.iter().map(|(_, d)| d.name.clone()).collect();
+        let mut req = LlmRequest {
+            messages: prompt::build(&dbs, &ctx.history, question),
+            databases: dbs.iter().map(|(_, d)| d.clone()).collect(),
+            question: question.to_string(),
+            previous_questions: ctx.history.iter().map(|t| t.question.clone()).collect(),
+        };
+        let (reply, plan) = self.plan(&mut req, &known).await?;
+        let mut steps = self.check_plan(&plan, ctx)?;
+        if ctx.show_sql || explain {
+            for s in &steps {
+                if ctx.show_sql {
+                    notices.push(Notice::notice(format!("{}: {}", s.connection, s.run_sql)));
+                }
+            }
+        }
+        if explain {
+            return Ok(AskOutcome { steps, result: None, notices, runs: Vec::new() });
+        }
+        let mut results = self.run_steps(&steps, ctx).await;
+
+        // One repair round for statements the database rejected.
+        let failed: Vec<(String, String)> = results
+            .iter()
+            .filter_map(|(s, r)| match r {
+                Err(e @ BackendError::Query { .. }) => Some((s.connection.clone(), e.to_string())),
+                _ => None,
+            })
+            .collect();
+        if !failed.is_empty() {
+            req.messages.push(ChatMessage { role: Role::Assistant, content: reply });
+            req.messages.push(ChatMessage {
+                role: Role::User,
+                content: format!(
+                    "These statements failed:\n{}\nReply with corrected DATABASE blocks for these databases only.",
+                    failed.iter().map(|(c, e)| format!("DATABASE {c}: {e}")).collect::<Vec<_>>().join("\n")
+                ),
+            });
+            let failed_names: Vec<String> = failed.iter().map(|(c, _)| c.clone()).collect();
+            match self.complete(&req).await.map(|r| plan::parse_reply(&r, &failed_names)) {
+                Ok(Ok(fixed)) => {
+                    let fixed_steps = self.check_plan(&fixed, ctx)?;
+                    let rerun = self.run_steps(&fixed_steps, ctx).await;
+                    for (step, r) in rerun {
+                        if let Some(slot) = results.iter_mut().find(|(s, _)| s.connection == step.connection) {
+                            *slot = (step.clone(), r);
+                        }
+                        if let Some(s) = steps.iter_mut().find(|s| s.connection == step.connection) {
+                            *s = step;
+                        }
+                    }
+                }
+                Ok(Err(e)) => tracing::info!(error = %e, "repair reply did not parse; keeping the first errors"),
+                Err(e) => tracing::info!(error = %e, "repair request failed; keeping the first errors"),
+            }
+        }
+
+        let mut parts = Vec::new();
+        let mut runs = Vec::new();
+        let mut errors = Vec::new();
+        for (step, r) in results {
+            match r {
+                Ok(run) => {
+                    if run.truncated {
+                        notices.push(Notice::notice(format!(
+                            "result from \"{}\" truncated to {} rows (SET dbguru.max_rows to change, up to the configured cap)",
+                            step.connection, run.rows
+                        )));
+                    }
+                    runs.push(DbRun { connection: step.connection.clone(), sql: step.run_sql.clone(), rows: run.rows, elapsed: run.elapsed, error: None });
+                    parts.push(combine::Part { source: step.connection.clone(), schema: run.schema, batches: run.batches });
+                }
+                Err(e) => {
+                    notices.push(Notice::warning(
+                        backend_sqlstate(&e),
+                        format!("database \"{}\" failed and is left out of the answer: {e}", step.connection),
+                    ));
+                    runs.push(DbRun { connection: step.connection.clone(), sql: step.run_sql.clone(), rows: 0, elapsed: Duration::ZERO, error: Some(e.to_string()) });
+                    errors.push((step.connection.clone(), e));
+                }
+            }
+        }
+        if parts.is_empty() {
+            return Err(EngineError::AllFailed(errors));
+        }
+        let combined = combine::combine(&parts).map_err(|e| EngineError::Startup(e.to_string()))?;
+        Ok(AskOutcome { steps, result: Some(combined), notices, runs })
+    }
+
+    async fn run_steps(&self, steps: &[Step], ctx: &AskContext) -> Vec<(Step, Result<Run, BackendError>)> {
+        let futs = steps.iter().map(|s| async move {
+            let r = match self.conn(&s.connection) {
+                Some(c) => {
+                    let cap = c.cfg.effective_max_rows(&self.config.limits).min(ctx.max_rows);
+                    let timeout = c.cfg.effective_timeout(&self.config.limits).min(ctx.timeout);
+                    self.run_capped(c, &s.run_sql, cap, timeout, ctx.allow_write && !c.cfg.read_only).await
+                }
+                None => Err(BackendError::Other(format!("unknown connection {}", s.connection))),
+            };
+            (s.clone(), r)
+        });
+        join_all(futs).await
+    }
+
+    /// Runs one query, keeping at most `cap` rows (reading one more to know it was cut).
+    async fn run_capped(&self, c: &Conn, sql: &str, cap: usize, timeout: Duration, allow_write: bool) -> Result<Run, BackendError> {
+        let _permit = self.permits.acquire().await.map_err(|e| BackendError::Other(e.to_string()))?;
+        let started = Instant::now();
+        let opts = QueryOptions { row_limit: Some(cap + 1), timeout, allow_write };
+        let work = async {
+            match c.backend.query(sql, &opts).await? {
+                QueryResult::Rows(mut stream) => {
+                    let mut batches = Vec::new();
+                    let mut rows = 0usize;
+                    let mut truncated = false;
+                    while let Some(b) = stream.batches.next().await {
+                        let b = b?;
+                        let room = cap - rows;
+                        if b.num_rows() > room {
+                            truncated = true;
+                            if room > 0 {
+                                batches.push(b.slice(0, room));
+                            }
+                            rows = cap;
+                            break;
+                        }
+                        rows += b.num_rows();
+                        batches.push(b);
+                    }
+                    Ok(Run { schema: stream.schema, batches, rows, truncated, elapsed: Duration::ZERO })
+                }
+                QueryResult::Command { tag, rows } => {
+                    let schema = backends::types::schema_of(&[
+                        ("command".into(), backends::types::ColType::Text),
+                        ("rows".into(), backends::types::ColType::Int64),
+                    ]);
+                    let mut b = backends::types::BatchBuilder::new(&[
+                        ("command".into(), backends::types::ColType::Text),
+                        ("rows".into(), backends::types::ColType::Int64),
+                    ]);
+                    b.push_row(vec![backends::types::Value::Text(tag), backends::types::Value::Int(rows as i64)])?;
+                    Ok(Run { schema, batches: vec![b.finish()?], rows: 1, truncated: false, elapsed: Duration::ZERO })
+                }
+            }
+        };
+        // The backend enforces the timeout on the server; this outer deadline only
+        // guards against a backend that fails to (dropping the future cancels it).
+        let mut run = tokio::time::timeout(timeout + Duration::from_secs(2), work)
+            .await
+            .map_err(|_| BackendError::Timeout(timeout))??;
+        run.elapsed = started.elapsed();
+        Ok(run)
+    }
+
+    /// Runs plain SQL on one connection (the session's target).
+    pub async fn run_sql(&self, connection: &str, sql: &str, session: &Session, user: &UserConfig) -> Result<SqlOutcome, EngineError> {
+        let c = self.conn(connection).ok_or_else(|| {
+            EngineError::Session(SessionError::UnknownConnection {
+                name: connection.to_string(),
+                known: self.conns.iter().map(|c| c.cfg.name.clone()).collect::<Vec<_>>().join(", "),
+            })
+        })?;
+        if !user.may_use(&c.cfg.name) {
+            return Err(EngineError::Session(SessionError::NotPermitted(format!(
+                "user \"{}\" may not use connection \"{}\"",
+                user.name, c.cfg.name
+            ))));
+        }
+        let allow_write = session.allow_write && user.may_write && !c.cfg.read_only;
+        let checked = guard::check(sql, c.backend.dialect(), allow_write, None)
+            .map_err(|error| EngineError::Guard { connection: c.cfg.name.clone(), error })?;
+        let timeout = c.cfg.effective_timeout(&self.config.limits).min(session.effective_timeout(&self.config));
+        let opts = QueryOptions { row_limit: None, timeout, allow_write };
+        let r = c
+            .backend
+            .query(&checked.sql, &opts)
+            .await
+            .map_err(|error| EngineError::Backend { connection: c.cfg.name.clone(), error })?;
+        Ok(match r {
+            QueryResult::Rows(s) => SqlOutcome::Rows(s),
+            QueryResult::Command { tag, rows } => SqlOutcome::Command { tag, rows },
+        })
+    }
+}
+
+/// One database's collected result.
+#[derive(Debug)]
+struct Run {
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+    rows: usize,
+    truncated: bool,
+    elapsed: Duration,
+}

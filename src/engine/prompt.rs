@@ -1,0 +1,100 @@
+//! The prompt: the multi-database schema in the reference guide's format, each
+//! database's dialect, the session's last turns, then the question.
+
+use crate::backends::Dialect;
+use crate::llm::{ChatMessage, DbSchema, Role};
+
+use super::plan::{render, PlannedQuery};
+
+/// One earlier exchange of the session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Turn {
+    /// The question asked.
+    pub question: String,
+    /// The SQL that answered it, per database.
+    pub plan: Vec<PlannedQuery>,
+    /// A one-line summary of the outcome (`2 databases, 12 rows`).
+    pub summary: String,
+}
+
+fn dialect_notes(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Postgres => "PostgreSQL SQL",
+        Dialect::Mysql => "MySQL/MariaDB SQL (backtick identifiers, LIMIT n)",
+        Dialect::Sqlite => "SQLite SQL (dates are TEXT 'YYYY-MM-DD'; use strftime)",
+        Dialect::Duckdb => "DuckDB SQL (PostgreSQL-like; date_trunc, strftime)",
+        Dialect::Mongodb => "the MongoDB SQL subset (single collection, no JOIN/subquery)",
+    }
+}
+
+/// Renders the combined schema block.
+pub fn schema_text(dbs: &[(i64, DbSchema)]) -> String {
+    let tables: usize = dbs.iter().map(|(_, d)| d.schema.tables.len()).sum();
+    let mut s = format!(
+        "# Multi-Database Schema ({tables} tables across {} databases)\n",
+        dbs.len()
+    );
+    for (id, db) in dbs {
+        s.push_str(&format!(
+            "\n--- Database: {} ({}) ---\nDatabase Name: {}\nConnection ID: {id}\nDialect: {}\nTables: {}\n",
+            db.name,
+            db.dialect.name(),
+            db.schema.database,
+            dialect_notes(db.dialect),
+            db.schema.tables.len()
+        ));
+        for t in &db.schema.tables {
+            s.push_str(&format!("\nTable: {}.{}\n", db.name, t.name));
+            for c in &t.columns {
+                s.push_str(&format!("  - {} ({})", c.name, c.data_type));
+                if c.primary_key {
+                    s.push_str(" PRIMARY KEY");
+                }
+                if !c.nullable && !c.primary_key {
+                    s.push_str(" NOT NULL");
+                }
+                s.push('\n');
+            }
+        }
+    }
+    s
+}
+
+const INSTRUCTIONS: &str = "You translate questions into SQL for one or more databases at once.
+Answer ONLY with blocks of this exact form, one block per database that holds data needed for the answer, and nothing else (no prose, no explanations):
+
+DATABASE: <database name exactly as listed>
+<one SQL statement in that database's dialect>;
+
+Rules:
+- Exactly one read-only statement (SELECT or WITH ... SELECT) per block; never modify data.
+- Use only tables and columns listed in the schema; write each statement in its database's dialect.
+- Queries run independently on each database (no cross-database joins); the proxy unions the rows by column name and adds a source_db column, so give equivalent result columns the SAME alias in every block.
+- Leave out databases that do not hold relevant data.";
+
+/// Builds the chat messages for a question.
+pub fn build(dbs: &[(i64, DbSchema)], history: &[Turn], question: &str) -> Vec<ChatMessage> {
+    let mut msgs = vec![ChatMessage {
+        role: Role::System,
+        content: format!("{INSTRUCTIONS}\n\n{}", schema_text(dbs)),
+    }];
+    for t in history {
+        msgs.push(ChatMessage {
+            role: Role::User,
+            content: t.question.clone(),
+        });
+        msgs.push(ChatMessage {
+            role: Role::Assistant,
+            content: if t.plan.is_empty() {
+                format!("-- {}", t.summary)
+            } else {
+                render(&t.plan)
+            },
+        });
+    }
+    msgs.push(ChatMessage {
+        role: Role::User,
+        content: question.to_string(),
+    });
+    msgs
+}

@@ -1,0 +1,280 @@
+//! Per-connection state: the chat, the active connections and the session's settings.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use crate::config::{parse_duration, Config, UserConfig};
+use crate::engine::prompt::Turn;
+
+/// Errors from `SET`/`SHOW`/`RESET` of `dbguru.*` settings.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// Not a dbguru setting.
+    #[error("unrecognized configuration parameter \"{0}\" (dbguru settings: {known})", known = SETTINGS.join(", "))]
+    UnknownSetting(String),
+    /// A value that does not fit the setting.
+    #[error("invalid value for parameter \"{name}\": {message}")]
+    InvalidValue {
+        /// Setting name.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A connection name that does not exist.
+    #[error("unknown connection \"{name}\" (known: {known})")]
+    UnknownConnection {
+        /// The name given.
+        name: String,
+        /// The names the user may use.
+        known: String,
+    },
+    /// A connection or capability the user may not use.
+    #[error("permission denied: {0}")]
+    NotPermitted(String),
+}
+
+/// The `dbguru.*` settings a session knows.
+pub const SETTINGS: &[&str] = &[
+    "dbguru.connections",
+    "dbguru.target",
+    "dbguru.max_rows",
+    "dbguru.timeout",
+    "dbguru.show_sql",
+    "dbguru.use_cache",
+    "dbguru.allow_write",
+    "dbguru.session",
+    "dbguru.session_name",
+];
+
+/// One wire session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Chat session id.
+    pub chat_id: Uuid,
+    /// Chat session name (from `application_name` or the first question).
+    pub chat_name: Option<String>,
+    /// Login user.
+    pub user: String,
+    /// Active connections (canonical names); `None` means every connection the user may use.
+    pub connections: Option<Vec<String>>,
+    /// Where plain SQL goes; `None` means the first active connection.
+    pub target: Option<String>,
+    /// Session row cap (never above the configured cap).
+    pub max_rows: Option<usize>,
+    /// Session statement timeout (never above the configured cap).
+    pub timeout: Option<Duration>,
+    /// Send the SQL that ran as NOTICEs.
+    pub show_sql: bool,
+    /// Use cached plans/results.
+    pub use_cache: bool,
+    /// Writes allowed (only where the user and the connection permit).
+    pub allow_write: bool,
+    /// Earlier turns, oldest first.
+    pub history: Vec<Turn>,
+    /// Other run-time parameters clients set (`DateStyle`, `extra_float_digits`, ...).
+    pub params: HashMap<String, String>,
+}
+
+fn parse_bool(name: &str, v: &str) -> Result<bool, SessionError> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" | "t" | "y" => Ok(true),
+        "off" | "false" | "no" | "0" | "f" | "n" => Ok(false),
+        other => Err(SessionError::InvalidValue {
+            name: name.into(),
+            message: format!("{other:?} is not a boolean (use on/off)"),
+        }),
+    }
+}
+
+fn on_off(b: bool) -> String {
+    if b { "on" } else { "off" }.to_string()
+}
+
+impl Session {
+    /// A fresh session for `user`.
+    pub fn new(user: &str) -> Session {
+        Session {
+            chat_id: Uuid::new_v4(),
+            chat_name: None,
+            user: user.to_string(),
+            connections: None,
+            target: None,
+            max_rows: None,
+            timeout: None,
+            show_sql: false,
+            use_cache: true,
+            allow_write: false,
+            history: Vec::new(),
+            params: HashMap::new(),
+        }
+    }
+
+    /// Canonical names of the connections this session answers from.
+    pub fn active_connections(&self, cfg: &Config, user: &UserConfig) -> Vec<String> {
+        match &self.connections {
+            Some(c) => c.clone(),
+            None => cfg
+                .connections
+                .iter()
+                .filter(|c| user.may_use(&c.name))
+                .map(|c| c.name.clone())
+                .collect(),
+        }
+    }
+
+    /// Effective row cap.
+    pub fn effective_max_rows(&self, cfg: &Config) -> usize {
+        self.max_rows.unwrap_or(cfg.limits.max_rows).min(cfg.limits.max_rows)
+    }
+
+    /// Effective statement timeout.
+    pub fn effective_timeout(&self, cfg: &Config) -> Duration {
+        self.timeout.unwrap_or(cfg.limits.timeout).min(cfg.limits.timeout)
+    }
+
+    /// Resolves a list of connection names or ids to canonical names the user may use.
+    pub fn resolve_connections(cfg: &Config, user: &UserConfig, list: &[String]) -> Result<Vec<String>, SessionError> {
+        let mut out: Vec<String> = Vec::new();
+        for raw in list {
+            let name = raw.trim().trim_matches('"');
+            if name.is_empty() {
+                continue;
+            }
+            let conn = cfg.connection(name).ok_or_else(|| SessionError::UnknownConnection {
+                name: name.to_string(),
+                known: cfg
+                    .connections
+                    .iter()
+                    .filter(|c| user.may_use(&c.name))
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+            if !user.may_use(&conn.name) {
+                return Err(SessionError::NotPermitted(format!(
+                    "user \"{}\" may not use connection \"{}\"",
+                    user.name, conn.name
+                )));
+            }
+            if !out.contains(&conn.name) {
+                out.push(conn.name.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    /// `SET name = value` for a `dbguru.*` setting (`value` already unquoted).
+    pub fn set(&mut self, cfg: &Config, user: &UserConfig, name: &str, value: &str) -> Result<(), SessionError> {
+        let lname = name.to_ascii_lowercase();
+        let invalid = |m: String| SessionError::InvalidValue { name: lname.clone(), message: m };
+        match lname.as_str() {
+            "dbguru.connections" => {
+                let list: Vec<String> = value.split(',').map(str::to_string).collect();
+                let resolved = Self::resolve_connections(cfg, user, &list)?;
+                if resolved.is_empty() {
+                    return Err(invalid("give at least one connection (RESET restores all)".into()));
+                }
+                self.connections = Some(resolved);
+            }
+            "dbguru.target" => {
+                let resolved = Self::resolve_connections(cfg, user, &[value.to_string()])?;
+                self.target = resolved.into_iter().next();
+            }
+            "dbguru.max_rows" => {
+                let n: i64 = value.trim().parse().map_err(|_| invalid(format!("{value:?} is not an integer")))?;
+                if n < 1 {
+                    return Err(invalid(format!("{n} is out of range (1 .. {})", cfg.limits.max_rows)));
+                }
+                let n = n as usize;
+                if n > cfg.limits.max_rows {
+                    return Err(invalid(format!(
+                        "{n} is above the configured cap of {} ([limits] max_rows)",
+                        cfg.limits.max_rows
+                    )));
+                }
+                self.max_rows = Some(n);
+            }
+            "dbguru.timeout" => {
+                let d = parse_duration(value).filter(|d| !d.is_zero()).ok_or_else(|| {
+                    invalid(format!("{value:?} is not a positive duration (e.g. '5s', '500ms')"))
+                })?;
+                if d > cfg.limits.timeout {
+                    return Err(invalid(format!(
+                        "{d:?} is above the configured cap of {:?} ([limits] timeout)",
+                        cfg.limits.timeout
+                    )));
+                }
+                self.timeout = Some(d);
+            }
+            "dbguru.show_sql" => self.show_sql = parse_bool(&lname, value)?,
+            "dbguru.use_cache" => self.use_cache = parse_bool(&lname, value)?,
+            "dbguru.allow_write" => {
+                let on = parse_bool(&lname, value)?;
+                if on && !user.may_write {
+                    return Err(SessionError::NotPermitted(format!(
+                        "user \"{}\" may not write (users.may_write = false)",
+                        user.name
+                    )));
+                }
+                self.allow_write = on;
+            }
+            "dbguru.session" => {
+                let id = Uuid::parse_str(value.trim()).map_err(|_| invalid(format!("{value:?} is not a UUID")))?;
+                if id != self.chat_id {
+                    return Err(invalid(format!(
+                        "chat session {id} is not known to this proxy (sessions are kept in memory until the store is configured)"
+                    )));
+                }
+            }
+            "dbguru.session_name" => self.chat_name = Some(value.to_string()),
+            _ => return Err(SessionError::UnknownSetting(name.to_string())),
+        }
+        Ok(())
+    }
+
+    /// `RESET name` for a `dbguru.*` setting.
+    pub fn reset(&mut self, name: &str) -> Result<(), SessionError> {
+        match name.to_ascii_lowercase().as_str() {
+            "dbguru.connections" => self.connections = None,
+            "dbguru.target" => self.target = None,
+            "dbguru.max_rows" => self.max_rows = None,
+            "dbguru.timeout" => self.timeout = None,
+            "dbguru.show_sql" => self.show_sql = false,
+            "dbguru.use_cache" => self.use_cache = true,
+            "dbguru.allow_write" => self.allow_write = false,
+            "dbguru.session" => {
+                self.chat_id = Uuid::new_v4();
+                self.history.clear();
+                self.chat_name = None;
+            }
+            "dbguru.session_name" => self.chat_name = None,
+            _ => return Err(SessionError::UnknownSetting(name.to_string())),
+        }
+        Ok(())
+    }
+
+    /// `SHOW name` for a `dbguru.*` setting.
+    pub fn show(&self, cfg: &Config, user: &UserConfig, name: &str) -> Result<String, SessionError> {
+        Ok(match name.to_ascii_lowercase().as_str() {
+            "dbguru.connections" => self.active_connections(cfg, user).join(", "),
+            "dbguru.target" => self.target_connection(cfg, user).unwrap_or_default(),
+            "dbguru.max_rows" => self.effective_max_rows(cfg).to_string(),
+            "dbguru.timeout" => format!("{}ms", self.effective_timeout(cfg).as_millis()),
+            "dbguru.show_sql" => on_off(self.show_sql),
+            "dbguru.use_cache" => on_off(self.use_cache),
+            "dbguru.allow_write" => on_off(self.allow_write),
+            "dbguru.session" => self.chat_id.to_string(),
+            "dbguru.session_name" => self.chat_name.clone().unwrap_or_default(),
+            _ => return Err(SessionError::UnknownSetting(name.to_string())),
+        })
+    }
+
+    /// Where plain SQL goes: the target, else the first active connection.
+    pub fn target_connection(&self, cfg: &Config, user: &UserConfig) -> Option<String> {
+        self.target
+            .clone()
+            .or_else(|| self.active_connections(cfg, user).into_iter().next())
+    }
+}

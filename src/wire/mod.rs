@@ -1,0 +1,574 @@
+//! The PostgreSQL wire: startup/auth, simple and extended query protocol, client
+//! probes, and the Arrow → DataRow encoder. It never imports a database driver.
+
+pub mod auth;
+pub mod command;
+pub mod encode;
+pub mod errors;
+pub mod probes;
+
+use std::fmt::Debug;
+use std::sync::{Arc, Mutex};
+
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use async_trait::async_trait;
+use futures::sink::{Sink, SinkExt};
+use pgwire::api::portal::{Format, Portal};
+use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::results::{
+    DescribePortalResponse, DescribeStatementResponse, FieldInfo, QueryResponse, Response, Tag,
+};
+use pgwire::api::stmt::{QueryParser, StoredStatement};
+use pgwire::api::store::PortalStore;
+use pgwire::api::{ClientInfo, ClientPortalStore, PgWireServerHandlers, Type};
+use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::response::NoticeResponse;
+use pgwire::messages::PgWireBackendMessage;
+
+use crate::backends::types::{ColType, Value};
+use crate::config::UserConfig;
+use crate::engine::{Engine, EngineError, Notice, SqlOutcome};
+use crate::engine::plan::PlannedQuery;
+use crate::engine::prompt::Turn;
+use crate::session::Session;
+
+use self::command::{Command, Question, TxControl};
+use self::errors::{engine_error, error, session_error, syntax_error, user_error};
+use self::probes::{ProbeContext, Table};
+
+/// Per-connection session, kept in pgwire's session extensions.
+struct SessionSlot(Mutex<Session>);
+
+/// A parsed statement of the extended protocol.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    /// Statement text.
+    pub sql: String,
+    /// What it is.
+    pub command: Result<Command, command::SyntaxError>,
+}
+
+/// Parses Parse messages into [`Parsed`].
+#[derive(Debug, Default)]
+pub struct Parser;
+
+#[async_trait]
+impl QueryParser for Parser {
+    type Statement = Parsed;
+
+    async fn parse_sql<C>(&self, _client: &C, sql: &str, _types: &[Option<Type>]) -> PgWireResult<Option<Parsed>>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        Ok(Some(Parsed { sql: sql.to_string(), command: command::parse(sql) }))
+    }
+
+    fn get_parameter_types(&self, stmt: &Parsed) -> PgWireResult<Vec<Type>> {
+        Ok(match &stmt.command {
+            Ok(Command::Ask { question: Question::Param(n), .. }) => vec![Type::TEXT; *n],
+            _ => count_params(&stmt.sql).map(|n| vec![Type::TEXT; n]).unwrap_or_default(),
+        })
+    }
+
+    fn get_result_schema(&self, _stmt: &Parsed, _f: Option<&Format>) -> PgWireResult<Vec<FieldInfo>> {
+        Ok(vec![])
+    }
+}
+
+/// Highest `$n` placeholder in `sql` (outside quotes).
+fn count_params(sql: &str) -> Option<usize> {
+    let mut max = 0;
+    let b = sql.as_bytes();
+    let mut i = 0;
+    let mut quote: Option<u8> = None;
+    while i < b.len() {
+        let c = b[i];
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == b'\'' || c == b'"' => quote = Some(c),
+            None if c == b'$' => {
+                let start = i + 1;
+                let mut j = start;
+                while j < b.len() && b[j].is_ascii_digit() {
+                    j += 1;
+                }
+                if j > start {
+                    max = max.max(sql[start..j].parse().unwrap_or(0));
+                }
+                i = j;
+                continue;
+            }
+            None => {}
+        }
+        i += 1;
+    }
+    (max > 0).then_some(max)
+}
+
+/// What one statement produced, before it becomes a pgwire `Response`.
+enum Outcome {
+    Rows(SchemaRef, Vec<RecordBatch>),
+    Stream(crate::backends::BatchStream),
+    Tag(Tag),
+    TxStart(Tag),
+    TxEnd(Tag),
+}
+
+/// The query handler shared by every connection.
+pub struct Handler {
+    engine: Arc<Engine>,
+    parser: Arc<Parser>,
+}
+
+impl Handler {
+    /// A handler over `engine`.
+    pub fn new(engine: Arc<Engine>) -> Handler {
+        Handler { engine, parser: Arc::new(Parser) }
+    }
+
+    fn slot<C: ClientInfo>(&self, client: &C) -> Arc<SessionSlot> {
+        let user = client.metadata().get("user").cloned().unwrap_or_default();
+        let app = client.metadata().get("application_name").cloned();
+        client.session_extensions().get_or_insert_with(|| {
+            let mut s = Session::new(&user);
+            s.chat_name = app.filter(|a| !a.is_empty());
+            SessionSlot(Mutex::new(s))
+        })
+    }
+
+    fn snapshot(slot: &SessionSlot) -> Session {
+        match slot.0.lock() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    fn with_session<T>(slot: &SessionSlot, f: impl FnOnce(&mut Session) -> T) -> T {
+        match slot.0.lock() {
+            Ok(mut g) => f(&mut g),
+            Err(p) => f(&mut p.into_inner()),
+        }
+    }
+
+    fn user_config(&self, name: &str) -> Result<UserConfig, ErrorInfo> {
+        self.engine
+            .config
+            .user(name)
+            .cloned()
+            .ok_or_else(|| error("28000", format!("role \"{name}\" does not exist"), None))
+    }
+
+    async fn send_notices<C>(client: &mut C, notices: &[Notice])
+    where
+        C: Sink<PgWireBackendMessage> + Unpin + Send,
+    {
+        for n in notices {
+            let info = ErrorInfo::new(n.severity.to_string(), n.code.clone(), n.message.clone());
+            let _ = client.feed(PgWireBackendMessage::NoticeResponse(NoticeResponse::from(info))).await;
+        }
+    }
+
+    /// Runs one statement.
+    async fn execute<C>(&self, client: &mut C, cmd: Command, params: &[Option<String>]) -> Result<Outcome, ErrorInfo>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+    {
+        let slot = self.slot(client);
+        let session = Self::snapshot(&slot);
+        let user = self.user_config(&session.user)?;
+        let cfg = self.engine.config.clone();
+        match cmd {
+            Command::Ask { question, on, explain } => {
+                let q = match question {
+                    Question::Literal(s) => s,
+                    Question::Param(n) => params
+                        .get(n.wrapping_sub(1))
+                        .cloned()
+                        .flatten()
+                        .ok_or_else(|| error("08P01", format!("no value bound for parameter ${n}"), None))?,
+                };
+                let ctx = self.engine.ask_context(&session, &user, on.as_deref()).map_err(|e| engine_error(&e))?;
+                let outcome = match self.engine.ask(&q, &ctx, explain).await {
+                    Ok(o) => o,
+                    Err(e) => return Err(engine_error(&e)),
+                };
+                Self::send_notices(client, &outcome.notices).await;
+                if explain {
+                    let rows = outcome
+                        .steps
+                        .iter()
+                        .map(|s| vec![Value::Text(s.connection.clone()), Value::Text(s.dialect.name().into()), Value::Text(s.sql.clone())])
+                        .collect();
+                    let (schema, batches) = probes::table(&[("source_db", ColType::Text), ("dialect", ColType::Text), ("sql", ColType::Text)], rows);
+                    return Ok(Outcome::Rows(schema, batches));
+                }
+                let total_rows: usize = outcome.runs.iter().map(|r| r.rows).sum();
+                let turn = Turn {
+                    question: q.clone(),
+                    plan: outcome.steps.iter().map(|s| PlannedQuery { connection: s.connection.clone(), sql: s.sql.clone() }).collect(),
+                    summary: format!("queried {} database(s), returned {total_rows} rows", outcome.runs.len()),
+                };
+                Self::with_session(&slot, |s| {
+                    if s.chat_name.is_none() {
+                        s.chat_name = Some(q.chars().take(60).collect());
+                    }
+                    s.history.push(turn);
+                });
+                match outcome.result {
+                    Some((schema, batches)) => Ok(Outcome::Rows(schema, batches)),
+                    None => Ok(Outcome::Tag(Tag::new("ASK"))),
+                }
+            }
+            Command::Set { name, value } => {
+                if name.starts_with("dbguru.") {
+                    Self::with_session(&slot, |s| s.set(&cfg, &user, &name, &value)).map_err(|e| session_error(&e))?;
+                } else {
+                    Self::with_session(&slot, |s| s.params.insert(name.clone(), value.clone()));
+                }
+                Ok(Outcome::Tag(Tag::new("SET")))
+            }
+            Command::Reset { name } => {
+                if name == "all" {
+                    Self::with_session(&slot, |s| {
+                        s.params.clear();
+                        for k in ["dbguru.connections", "dbguru.target", "dbguru.max_rows", "dbguru.timeout", "dbguru.show_sql", "dbguru.use_cache", "dbguru.allow_write"] {
+                            let _ = s.reset(k);
+                        }
+                    });
+                } else if name.starts_with("dbguru.") {
+                    Self::with_session(&slot, |s| s.reset(&name)).map_err(|e| session_error(&e))?;
+                } else {
+                    Self::with_session(&slot, |s| s.params.remove(&name));
+                }
+                Ok(Outcome::Tag(Tag::new("RESET")))
+            }
+            Command::Show { name } => {
+                let value = if name.starts_with("dbguru.") {
+                    session.show(&cfg, &user, &name).map_err(|e| session_error(&e))?
+                } else {
+                    let pc = ProbeContext { user: &session.user, server_version: &cfg.server.server_version };
+                    probes::show_parameter(&name, &pc, &session.params)
+                        .ok_or_else(|| error("42704", format!("unrecognized configuration parameter \"{name}\""), None))?
+                };
+                let (schema, batches) = probes::single(&name, &value);
+                Ok(Outcome::Rows(schema, batches))
+            }
+            Command::Tx(t) => Ok(match t {
+                TxControl::Begin => Outcome::TxStart(Tag::new("BEGIN")),
+                TxControl::Commit => Outcome::TxEnd(Tag::new("COMMIT")),
+                TxControl::Rollback => Outcome::TxEnd(Tag::new("ROLLBACK")),
+                TxControl::Savepoint => Outcome::Tag(Tag::new("SAVEPOINT")),
+                TxControl::Release => Outcome::Tag(Tag::new("RELEASE")),
+                TxControl::RollbackTo => Outcome::Tag(Tag::new("ROLLBACK")),
+            }),
+            Command::Discard => {
+                Self::with_session(&slot, |s| {
+                    let user = s.user.clone();
+                    *s = Session::new(&user);
+                });
+                Ok(Outcome::Tag(Tag::new("DISCARD ALL")))
+            }
+            Command::Sql(sql) => {
+                let pc = ProbeContext { user: &session.user, server_version: &cfg.server.server_version };
+                if let Some((schema, batches)) = probes::answer(&sql, &pc) {
+                    return Ok(Outcome::Rows(schema, batches));
+                }
+                let sql = if params.is_empty() { sql } else { interpolate(&sql, params) };
+                let target = session
+                    .target_connection(&cfg, &user)
+                    .ok_or_else(|| engine_error(&EngineError::NoConnections))?;
+                match self.engine.run_sql(&target, &sql, &session, &user).await {
+                    Ok(SqlOutcome::Rows(stream)) => Ok(Outcome::Stream(stream)),
+                    Ok(SqlOutcome::Command { tag, rows }) => Ok(Outcome::Tag(Tag::new(&tag).with_rows(rows as usize))),
+                    Err(e) => Err(engine_error(&e)),
+                }
+            }
+        }
+    }
+
+    fn respond(outcome: Outcome, format: &Format) -> Response {
+        match outcome {
+            Outcome::Rows(schema, batches) => {
+                let shape = encode::shape(&schema, format);
+                Response::Query(QueryResponse::new(shape.fields.clone(), encode::rows_of(shape, batches)))
+            }
+            Outcome::Stream(stream) => {
+                let shape = encode::shape(&stream.schema, format);
+                Response::Query(QueryResponse::new(shape.fields.clone(), encode::rows_of_stream(shape, stream, errors::stream_error)))
+            }
+            Outcome::Tag(t) => Response::Execution(t),
+            Outcome::TxStart(t) => Response::TransactionStart(t),
+            Outcome::TxEnd(t) => Response::TransactionEnd(t),
+        }
+    }
+}
+
+/// Substitutes `$n` placeholders with quoted literals (text parameters).
+fn interpolate(sql: &str, params: &[Option<String>]) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let chars: Vec<char> = sql.chars().collect();
+    let mut i = 0;
+    let mut quote: Option<char> = None;
+    while i < chars.len() {
+        let c = chars[i];
+        if let Some(q) = quote {
+            out.push(c);
+            if c == q {
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        if c == '\'' || c == '"' {
+            quote = Some(c);
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        if c == '$' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()) {
+            let mut j = i + 1;
+            while j < chars.len() && chars[j].is_ascii_digit() {
+                j += 1;
+            }
+            let n: usize = chars[i + 1..j].iter().collect::<String>().parse().unwrap_or(0);
+            match params.get(n.wrapping_sub(1)) {
+                Some(Some(v)) => {
+                    if !v.is_empty() && v.parse::<f64>().is_ok() && !v.contains(['e', 'E', 'n', 'N', 'i', 'I']) {
+                        out.push_str(v);
+                    } else {
+                        out.push('\'');
+                        out.push_str(&v.replace('\'', "''"));
+                        out.push('\'');
+                    }
+                }
+                Some(None) => out.push_str("NULL"),
+                None => out.extend(chars[i..j].iter()),
+            }
+            i = j;
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+#[async_trait]
+impl SimpleQueryHandler for Handler {
+    async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let statements = match command::split_statements(query) {
+            Ok(s) => s,
+            Err(e) => return Ok(vec![Response::Error(Box::new(syntax_error(&e)))]),
+        };
+        let mut out = Vec::with_capacity(statements.len());
+        for s in statements {
+            let cmd = match command::parse(&s) {
+                Ok(c) => c,
+                Err(e) => {
+                    out.push(Response::Error(Box::new(syntax_error(&e))));
+                    break;
+                }
+            };
+            match self.execute(client, cmd, &[]).await {
+                Ok(o) => out.push(Self::respond(o, &Format::UnifiedText)),
+                Err(e) => {
+                    out.push(Response::Error(Box::new(e)));
+                    break;
+                }
+            }
+        }
+        if out.is_empty() {
+            out.push(Response::EmptyQuery);
+        }
+        Ok(out)
+    }
+}
+
+/// Decodes the bound parameters of a portal as text.
+fn portal_params(portal: &Portal<Parsed>) -> PgWireResult<Vec<Option<String>>> {
+    let types = &portal.statement.parameter_types;
+    (0..portal.parameter_len())
+        .map(|i| {
+            let t = types.get(i).cloned().flatten().unwrap_or(Type::UNKNOWN);
+            Ok(match t {
+                Type::INT2 => portal.parameter::<i16>(i, &t)?.map(|v| v.to_string()),
+                Type::INT4 => portal.parameter::<i32>(i, &t)?.map(|v| v.to_string()),
+                Type::INT8 => portal.parameter::<i64>(i, &t)?.map(|v| v.to_string()),
+                Type::FLOAT4 => portal.parameter::<f32>(i, &t)?.map(|v| v.to_string()),
+                Type::FLOAT8 => portal.parameter::<f64>(i, &t)?.map(|v| v.to_string()),
+                Type::BOOL => portal.parameter::<bool>(i, &t)?.map(|v| v.to_string()),
+                _ => portal.parameter::<String>(i, &Type::TEXT)?,
+            })
+        })
+        .collect()
+}
+
+/// Results computed at Describe time, parked for Execute.
+#[derive(Default)]
+struct Parked(Mutex<Vec<(String, Outcome)>>);
+
+#[async_trait]
+impl ExtendedQueryHandler for Handler {
+    type Statement = Parsed;
+    type QueryParser = Parser;
+
+    fn query_parser(&self) -> Arc<Parser> {
+        self.parser.clone()
+    }
+
+    async fn do_query<C>(&self, client: &mut C, portal: &Portal<Parsed>, _max_rows: usize) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Parsed>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let taken = Self::unpark(client, &format!("p:{}", portal.name))
+            .or_else(|| Self::unpark(client, &format!("s:{}", portal.statement.id)));
+        let outcome = match taken {
+            Some(o) => o,
+            None => self.run_portal(client, portal).await?,
+        };
+        Ok(Self::respond(outcome, &portal.result_column_format))
+    }
+
+    async fn do_describe_statement<C>(&self, client: &mut C, stmt: &StoredStatement<Parsed>) -> PgWireResult<DescribeStatementResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Parsed>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let server_types = self.parser.get_parameter_types(&stmt.statement)?;
+        let n = server_types.len().max(stmt.parameter_types.len());
+        let param_types: Vec<Type> = (0..n)
+            .map(|i| stmt.parameter_types.get(i).cloned().flatten().or_else(|| server_types.get(i).cloned()).unwrap_or(Type::TEXT))
+            .collect();
+        // Without parameters the statement can run now: its result is parked for the
+        // Execute that follows, so it runs once and Describe reports the real columns.
+        let mut fields = vec![];
+        if n == 0 {
+            if let Some(outcome) = self.describe_by_running(client, &stmt.statement).await? {
+                fields = Self::fields_of(&outcome, &Format::UnifiedText);
+                Self::park(client, format!("s:{}", stmt.id), outcome);
+            }
+        }
+        Ok(DescribeStatementResponse::new(param_types, fields))
+    }
+
+    async fn do_describe_portal<C>(&self, client: &mut C, portal: &Portal<Parsed>) -> PgWireResult<DescribePortalResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Parsed>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        // Run now (or take the statement's parked result) and park it for Execute.
+        let outcome = match Self::unpark(client, &format!("s:{}", portal.statement.id)) {
+            Some(o) => o,
+            None => self.run_portal(client, portal).await?,
+        };
+        let fields = Self::fields_of(&outcome, &portal.result_column_format);
+        Self::park(client, format!("p:{}", portal.name), outcome);
+        if fields.is_empty() {
+            Ok(DescribePortalResponse::no_data())
+        } else {
+            Ok(DescribePortalResponse::new(fields))
+        }
+    }
+}
+
+impl Handler {
+    fn fields_of(outcome: &Outcome, format: &Format) -> Vec<FieldInfo> {
+        match outcome {
+            Outcome::Rows(schema, _) => encode::shape(schema, format).fields.as_ref().clone(),
+            Outcome::Stream(s) => encode::shape(&s.schema, format).fields.as_ref().clone(),
+            _ => vec![],
+        }
+    }
+
+    fn park<C: ClientInfo>(client: &C, key: String, outcome: Outcome) {
+        let parked = client.session_extensions().get_or_insert_with(Parked::default);
+        if let Ok(mut v) = parked.0.lock() {
+            v.retain(|(k, _)| *k != key);
+            v.push((key, outcome));
+        };
+    }
+
+    fn unpark<C: ClientInfo>(client: &C, key: &str) -> Option<Outcome> {
+        let parked = client.session_extensions().get_or_insert_with(Parked::default);
+        let mut v = parked.0.lock().ok()?;
+        let i = v.iter().position(|(k, _)| k == key)?;
+        Some(v.remove(i).1)
+    }
+
+    async fn run_portal<C>(&self, client: &mut C, portal: &Portal<Parsed>) -> PgWireResult<Outcome>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+    {
+        let cmd = portal.statement.statement.command.clone().map_err(|e| user_error(syntax_error(&e)))?;
+        let params = portal_params(portal)?;
+        self.execute(client, cmd, &params).await.map_err(user_error)
+    }
+
+    /// Runs a parameterless, read-only statement at Describe time (ASK, SHOW, probes,
+    /// SELECT passthrough); its result is parked for the Execute that follows.
+    async fn describe_by_running<C>(&self, client: &mut C, stmt: &Parsed) -> PgWireResult<Option<Outcome>>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+    {
+        let cmd = stmt.command.clone().map_err(|e| user_error(syntax_error(&e)))?;
+        let reads = |sql: &str| {
+            let first = sql.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+            matches!(first.as_str(), "select" | "with" | "values" | "table" | "show" | "explain")
+        };
+        match &cmd {
+            Command::Show { .. } | Command::Ask { question: Question::Literal(_), .. } => {}
+            Command::Sql(sql) if reads(sql) => {}
+            _ => return Ok(None),
+        }
+        self.execute(client, cmd, &[]).await.map(Some).map_err(user_error)
+    }
+}
+
+/// Hands pgwire its handlers.
+pub struct Factory {
+    /// Query handler.
+    pub handler: Arc<Handler>,
+    /// Startup handler.
+    pub startup: Arc<auth::Startup>,
+}
+
+impl PgWireServerHandlers for Factory {
+    fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
+        self.handler.clone()
+    }
+
+    fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
+        self.handler.clone()
+    }
+
+    fn startup_handler(&self) -> Arc<impl pgwire::api::auth::StartupHandler> {
+        self.startup.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interpolation_quotes_text() {
+        assert_eq!(interpolate("SELECT $1, $2, '$1'", &[Some("it's".into()), Some("42".into())]), "SELECT 'it''s', 42, '$1'");
+        assert_eq!(interpolate("SELECT $1", &[None]), "SELECT NULL");
+        assert_eq!(count_params("SELECT $1 + $12, '$99'"), Some(12));
+    }
+}

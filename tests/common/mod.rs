@@ -1,0 +1,53 @@
+//! Test harness for dbguru integration tests.
+//!
+//! Use from a test file with `mod common; use common::*;`.
+//!
+//! - [`postgres`] / [`mariadb`]: one throwaway server per test binary, started on first use,
+//!   stopped and deleted by a watchdog process when the test binary exits. Both log every
+//!   statement (to prove what ran). Missing server binaries FAIL the test, naming the Debian
+//!   package.
+//! - [`ScriptedLlm`]: an OpenAI-compatible chat-completions server with scripted [`Reply`]s
+//!   that records every request.
+//! - [`start_proxy`]: the proxy in-process on port 0; [`Proxy::connect`] and friends give
+//!   tokio-postgres clients; [`simple`], [`Notices`], [`sqlstate`] help assert on results.
+//! - [`temp_dir`], [`sqlite_file`], [`duckdb_file`]: file databases from SQL scripts.
+#![allow(dead_code, unused_imports)]
+
+mod files;
+mod llm;
+mod mariadb;
+mod pg;
+mod proxy;
+mod util;
+
+use std::time::Duration;
+
+pub use files::{duckdb_file, sqlite_file};
+pub use llm::{completion_json, prompt_text, RecordedRequest, Reply, ScriptedLlm};
+pub use mariadb::{mariadb, MyServer};
+pub use pg::{pg_bin_dir, postgres, PgServer};
+pub use proxy::{
+    base_config, connect_config, connect_config_with_notices, error_message, file_connection_toml,
+    simple, simple_all, sqlstate, start_proxy, start_proxy_in, toml_str, try_start_proxy,
+    url_connection_toml, Notices, Proxy, SimpleResult,
+};
+pub use util::free_port;
+
+/// A fresh temporary directory, deleted when the returned value is dropped.
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("dbguru-test-")
+        .tempdir()
+        .expect("create a temporary directory")
+}
+
+/// Polls `check` every 20 ms until it is true; panics with `what` after `timeout`.
+pub async fn eventually(timeout: Duration, what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !check() {
+        if tokio::time::Instant::now() >= deadline {
+            panic!("timed out after {timeout:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
