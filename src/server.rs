@@ -4,7 +4,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use pgwire::api::auth::{AuthDriver, DefaultServerParameterProvider};
+use pgwire::api::cancel::DefaultCancelHandler;
+use pgwire::api::ConnectionManager;
 use pgwire::tokio::process_socket;
+use pgwire::tokio::tokio_rustls::rustls;
+use pgwire::tokio::tokio_rustls::TlsAcceptor;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -30,6 +36,35 @@ pub enum ServerError {
     /// Authentication setup failed.
     #[error("{0}")]
     Auth(String),
+    /// The TLS certificate or key could not be loaded.
+    #[error("server.tls: {0}")]
+    Tls(String),
+}
+
+/// Builds the TLS acceptor from `[server.tls]` (rustls with the aws-lc-rs provider, ALPN `postgresql`).
+fn tls_acceptor(config: &Config) -> Result<Option<TlsAcceptor>, ServerError> {
+    let Some(tls) = &config.server.tls else {
+        return Ok(None);
+    };
+    let cert_path = config.resolve(&tls.cert);
+    let key_path = config.resolve(&tls.key);
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cert_path)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| ServerError::Tls(format!("cannot read certificate {}: {e}", cert_path.display())))?;
+    if certs.is_empty() {
+        return Err(ServerError::Tls(format!("no certificate in {}", cert_path.display())));
+    }
+    let key = PrivateKeyDer::from_pem_file(&key_path)
+        .map_err(|e| ServerError::Tls(format!("cannot read private key {}: {e}", key_path.display())))?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut sc = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ServerError::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| ServerError::Tls(e.to_string()))?;
+    sc.alpn_protocols = vec![b"postgresql".to_vec()];
+    Ok(Some(TlsAcceptor::from(Arc::new(sc))))
 }
 
 /// A running proxy.
@@ -66,9 +101,18 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     let listen = config.server.listen.clone();
     let mut params = DefaultServerParameterProvider::default();
     params.server_version = config.server.server_version.clone();
-    let startup = Arc::new(Startup::new(&config, AuthDriver::new(params)).map_err(ServerError::Auth)?);
+    let tls = tls_acceptor(&config)?;
+    // Cancel requests (psql Ctrl-C, JDBC Statement.cancel) find their connection here;
+    // pgwire then drops the running statement's future, which cancels every backend query.
+    let manager = Arc::new(ConnectionManager::new());
+    let driver = AuthDriver::new(params).with_connection_manager(manager.clone());
+    let startup = Arc::new(Startup::new(&config, driver).map_err(ServerError::Auth)?);
     let engine = Arc::new(Engine::new(config).await?);
-    let factory = Arc::new(Factory { handler: Arc::new(Handler::new(engine.clone())), startup });
+    let factory = Arc::new(Factory {
+        handler: Arc::new(Handler::new(engine.clone())),
+        startup,
+        cancel: Arc::new(DefaultCancelHandler::new(manager)),
+    });
     let listener = TcpListener::bind(&listen)
         .await
         .map_err(|source| ServerError::Bind { addr: listen.clone(), source })?;
@@ -82,8 +126,9 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
                     Ok((socket, peer)) => {
                         let _ = socket.set_nodelay(true);
                         let f = factory.clone();
+                        let tls = tls.clone();
                         tokio::spawn(async move {
-                            if let Err(e) = process_socket(socket, None, f).await {
+                            if let Err(e) = process_socket(socket, tls, f).await {
                                 tracing::debug!(%peer, error = %e, "connection ended with an error");
                             }
                         });

@@ -72,4 +72,14 @@ fn embedded_default_answers_psql_without_a_key() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).trim().parse::<i64>().expect("a count") > 0);
     drop(child);
+
+    // `dbguru check` on the same directory connects to both demo databases.
+    let out = Command::new(env!("CARGO_BIN_EXE_dbguru"))
+        .arg("check")
+        .current_dir(dir.path())
+        .output()
+        .expect("run dbguru check");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "check failed: {text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("shop") && text.contains("warehouse") && text.contains("4 tables"), "{text}");
 }

@@ -15,9 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use arrow::array::{
-    new_null_array, Array, ArrayRef, AsArray, RecordBatchOptions, StringArray,
-};
+use arrow::array::{new_null_array, Array, ArrayRef, AsArray, RecordBatchOptions, StringArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::error::ArrowError;
@@ -26,7 +24,9 @@ use arrow::util::display::{array_value_to_string, ArrayFormatter, FormatOptions}
 use async_trait::async_trait;
 use duckdb::{AccessMode, Config, Connection};
 
-use super::sqlite::{file_stem, first_keyword, join_error, lock, spawn_query, Canceller, Head, Output};
+use super::sqlite::{
+    file_stem, first_keyword, join_error, lock, spawn_query, Canceller, Head, Output,
+};
 use super::types::PG_TYPE_KEY;
 use super::{
     Backend, BackendError, ColumnInfo, Dialect, QueryOptions, QueryResult, SchemaInfo, TableInfo,
@@ -39,10 +39,37 @@ const EXTENSION_KEY: &str = "ARROW:extension:name";
 /// Statement kinds that return no rows (unless they have a `RETURNING` clause); they run
 /// to completion and report the number of rows they changed.
 const COMMANDS: &[&str] = &[
-    "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "TRUNCATE", "COPY", "ATTACH",
-    "DETACH", "USE", "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "CHECKPOINT",
-    "FORCE", "SET", "RESET", "VACUUM", "ANALYZE", "LOAD", "INSTALL", "EXPORT", "IMPORT",
-    "COMMENT", "MERGE", "PREPARE", "DEALLOCATE",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "CREATE",
+    "DROP",
+    "ALTER",
+    "TRUNCATE",
+    "COPY",
+    "ATTACH",
+    "DETACH",
+    "USE",
+    "BEGIN",
+    "START",
+    "COMMIT",
+    "END",
+    "ROLLBACK",
+    "ABORT",
+    "CHECKPOINT",
+    "FORCE",
+    "SET",
+    "RESET",
+    "VACUUM",
+    "ANALYZE",
+    "LOAD",
+    "INSTALL",
+    "EXPORT",
+    "IMPORT",
+    "COMMENT",
+    "MERGE",
+    "PREPARE",
+    "DEALLOCATE",
 ];
 
 /// A DuckDB database file behind the proxy.
@@ -73,7 +100,10 @@ impl DuckdbBackend {
             BackendError::Connect(format!("connection \"{}\" has no path", cfg.name))
         })?;
         let connect_error = |e: duckdb::Error| {
-            BackendError::Connect(format!("cannot open DuckDB database {}: {e}", path.display()))
+            BackendError::Connect(format!(
+                "cannot open DuckDB database {}: {e}",
+                path.display()
+            ))
         };
         if !path.is_file() {
             return Err(BackendError::Connect(format!(
@@ -86,7 +116,9 @@ impl DuckdbBackend {
             .and_then(|c| c.enable_external_access(false))
             .map_err(connect_error)?;
         if cfg.read_only {
-            config = config.access_mode(AccessMode::ReadOnly).map_err(connect_error)?;
+            config = config
+                .access_mode(AccessMode::ReadOnly)
+                .map_err(connect_error)?;
         }
         let conn = Connection::open_with_flags(&path, config).map_err(connect_error)?;
         tracing::debug!(connection = %cfg.name, read_only = cfg.read_only, "duckdb database opened");
@@ -271,13 +303,23 @@ enum Conversion {
 }
 
 /// The target type, PostgreSQL type tag and conversion of a column.
-fn plan(data_type: &DataType, extension: Option<&str>) -> (DataType, Option<&'static str>, Conversion) {
+fn plan(
+    data_type: &DataType,
+    extension: Option<&str>,
+) -> (DataType, Option<&'static str>, Conversion) {
     use Conversion as C;
     use DataType as D;
     let cast_to = |t: D| (t.clone(), None, C::Cast(t));
     match data_type {
-        D::Boolean | D::Int16 | D::Int32 | D::Int64 | D::Float32 | D::Float64 | D::Binary
-        | D::Date32 | D::Time64(TimeUnit::Microsecond) => (data_type.clone(), None, C::Keep),
+        D::Boolean
+        | D::Int16
+        | D::Int32
+        | D::Int64
+        | D::Float32
+        | D::Float64
+        | D::Binary
+        | D::Date32
+        | D::Time64(TimeUnit::Microsecond) => (data_type.clone(), None, C::Keep),
         D::Utf8 => (D::Utf8, text_tag(extension), C::Keep),
         D::LargeUtf8 | D::Utf8View => (D::Utf8, text_tag(extension), C::Cast(D::Utf8)),
         D::Int8 => cast_to(D::Int16),
@@ -287,7 +329,9 @@ fn plan(data_type: &DataType, extension: Option<&str>) -> (DataType, Option<&'st
         D::UInt64 | D::Decimal32(..) | D::Decimal64(..) | D::Decimal128(..) | D::Decimal256(..) => {
             (D::Utf8, Some("numeric"), C::NumericText)
         }
-        D::FixedSizeBinary(16) if extension == Some("arrow.uuid") => (D::Utf8, Some("uuid"), C::Uuid),
+        D::FixedSizeBinary(16) if extension == Some("arrow.uuid") => {
+            (D::Utf8, Some("uuid"), C::Uuid)
+        }
         D::LargeBinary | D::BinaryView | D::FixedSizeBinary(_) => cast_to(D::Binary),
         D::Date64 => cast_to(D::Date32),
         D::Time32(_) | D::Time64(_) => cast_to(D::Time64(TimeUnit::Microsecond)),
@@ -305,7 +349,11 @@ fn plan(data_type: &DataType, extension: Option<&str>) -> (DataType, Option<&'st
         }
         D::Dictionary(_, value) => {
             let (target, tag, inner) = plan(value, extension);
-            (target, tag, C::Dictionary(value.as_ref().clone(), Box::new(inner)))
+            (
+                target,
+                tag,
+                C::Dictionary(value.as_ref().clone(), Box::new(inner)),
+            )
         }
         D::Null => (D::Utf8, None, C::Null),
         _ => (D::Utf8, None, C::Text),
@@ -339,7 +387,11 @@ fn normalize_field(field: &Field) -> Field {
 /// UUID and JSON text columns carry [`PG_TYPE_KEY`] metadata. All fields are nullable.
 pub fn normalize_schema(schema: &Schema) -> SchemaRef {
     Arc::new(Schema::new(
-        schema.fields().iter().map(|f| normalize_field(f)).collect::<Vec<_>>(),
+        schema
+            .fields()
+            .iter()
+            .map(|f| normalize_field(f))
+            .collect::<Vec<_>>(),
     ))
 }
 
@@ -363,9 +415,8 @@ fn normalize_columns(batch: &RecordBatch) -> Result<Vec<ArrayRef>, BackendError>
         .zip(batch.columns())
         .map(|(field, array)| {
             let (_, _, conversion) = plan(field.data_type(), extension_of(field));
-            convert(array, &conversion).map_err(|e| {
-                BackendError::Convert(format!("column \"{}\": {e}", field.name()))
-            })
+            convert(array, &conversion)
+                .map_err(|e| BackendError::Convert(format!("column \"{}\": {e}", field.name())))
         })
         .collect()
 }
@@ -380,7 +431,10 @@ fn convert(array: &ArrayRef, conversion: &Conversion) -> Result<ArrayRef, ArrowE
             let DataType::Timestamp(_, tz) = array.data_type() else {
                 return Err(ArrowError::CastError("not a timestamp".into()));
             };
-            let micros = cast(array, &DataType::Timestamp(TimeUnit::Microsecond, tz.clone()))?;
+            let micros = cast(
+                array,
+                &DataType::Timestamp(TimeUnit::Microsecond, tz.clone()),
+            )?;
             let micros = micros
                 .as_primitive_opt::<arrow::datatypes::TimestampMicrosecondType>()
                 .ok_or_else(|| ArrowError::CastError("timestamp conversion failed".into()))?;
@@ -432,7 +486,14 @@ fn uuid_text(b: &[u8]) -> String {
     if h.len() != 32 {
         return h;
     }
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 /// Appends element `i` of `array` as JSON.
@@ -625,31 +686,35 @@ fn map_error(e: duckdb::Error, canceller: Option<&Canceller>) -> BackendError {
 /// obviously does.
 fn sqlstate_for(m: &str) -> Option<&'static str> {
     let has = |s: &str| m.contains(s);
-    Some(if has("catalog error") && has("table") && has("does not exist") {
-        "42P01"
-    } else if has("catalog error") && has("function") && has("does not exist") {
-        "42883"
-    } else if has("catalog error") && has("schema") && has("does not exist") {
-        "3F000"
-    } else if has("must appear in the group by") {
-        "42803"
-    } else if has("ambiguous") && has("column") {
-        "42702"
-    } else if has("referenced column") || (has("binder error") && has("column") && (has("not found") || has("does not exist"))) {
-        "42703"
-    } else if has("parser error") || has("syntax error") {
-        "42601"
-    } else if has("duplicate key") {
-        "23505"
-    } else if has("not null constraint") {
-        "23502"
-    } else if has("out of range") {
-        "22003"
-    } else if has("conversion error") || has("could not convert") {
-        "22P02"
-    } else {
-        return None;
-    })
+    Some(
+        if has("catalog error") && has("table") && has("does not exist") {
+            "42P01"
+        } else if has("catalog error") && has("function") && has("does not exist") {
+            "42883"
+        } else if has("catalog error") && has("schema") && has("does not exist") {
+            "3F000"
+        } else if has("must appear in the group by") {
+            "42803"
+        } else if has("ambiguous") && has("column") {
+            "42702"
+        } else if has("referenced column")
+            || (has("binder error") && has("column") && (has("not found") || has("does not exist")))
+        {
+            "42703"
+        } else if has("parser error") || has("syntax error") {
+            "42601"
+        } else if has("duplicate key") {
+            "23505"
+        } else if has("not null constraint") {
+            "23502"
+        } else if has("out of range") {
+            "22003"
+        } else if has("conversion error") || has("could not convert") {
+            "22P02"
+        } else {
+            return None;
+        },
+    )
 }
 
 #[cfg(test)]
@@ -706,7 +771,11 @@ mod tests {
         (dir, path)
     }
 
-    async fn rows_of(b: &DuckdbBackend, sql: &str, o: &QueryOptions) -> (SchemaRef, Vec<RecordBatch>) {
+    async fn rows_of(
+        b: &DuckdbBackend,
+        sql: &str,
+        o: &QueryOptions,
+    ) -> (SchemaRef, Vec<RecordBatch>) {
         match b.query(sql, o).await.expect("query") {
             QueryResult::Rows(s) => super::super::collect(s).await.expect("collect"),
             QueryResult::Command { .. } => panic!("expected rows"),
@@ -718,7 +787,11 @@ mod tests {
     }
 
     fn pg_tag(schema: &Schema, i: usize) -> Option<&str> {
-        schema.field(i).metadata().get(PG_TYPE_KEY).map(String::as_str)
+        schema
+            .field(i)
+            .metadata()
+            .get(PG_TYPE_KEY)
+            .map(String::as_str)
     }
 
     #[tokio::test]
@@ -736,7 +809,11 @@ mod tests {
         let batch = &batches[0];
         assert_eq!(batch.schema(), schema);
         assert_eq!(schema.field(0).data_type(), &DataType::Int32);
-        let amount = batch.column(2).as_any().downcast_ref::<StringArray>().expect("numeric text");
+        let amount = batch
+            .column(2)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .expect("numeric text");
         assert_eq!(amount.value(0), "12.50");
         assert_eq!(amount.value(1), "-0.05");
         assert_eq!(pg_tag(&schema, 2), Some("numeric"));
@@ -745,16 +822,32 @@ mod tests {
             schema.field(4).data_type(),
             &DataType::Timestamp(TimeUnit::Microsecond, None)
         );
-        let tags = batch.column(5).as_any().downcast_ref::<StringArray>().expect("json");
+        let tags = batch
+            .column(5)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .expect("json");
         assert_eq!(tags.value(0), "[\"a\",\"b\"]");
         assert_eq!(tags.value(1), "[]");
         assert_eq!(pg_tag(&schema, 5), Some("json"));
         assert_eq!(schema.field(6).data_type(), &DataType::Int16);
-        let big = batch.column(7).as_any().downcast_ref::<StringArray>().expect("ubigint");
+        let big = batch
+            .column(7)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .expect("ubigint");
         assert_eq!(big.value(0), "18446744073709551615");
-        let u = batch.column(8).as_any().downcast_ref::<StringArray>().expect("uuid");
+        let u = batch
+            .column(8)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .expect("uuid");
         assert_eq!(u.value(0), "5f1b6c1e-0000-4000-8000-000000000001");
-        let st = batch.column(9).as_any().downcast_ref::<StringArray>().expect("struct");
+        let st = batch
+            .column(9)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .expect("struct");
         assert_eq!(st.value(0), "{\"k\":1,\"s\":\"x\\\"y\"}");
         assert_eq!(schema.field(10).data_type(), &DataType::Utf8);
         let allowed = |t: &DataType| {
@@ -773,7 +866,10 @@ mod tests {
                     | DataType::Time64(TimeUnit::Microsecond)
             )
         };
-        assert!(schema.fields().iter().all(|f| allowed(f.data_type())), "{schema:?}");
+        assert!(
+            schema.fields().iter().all(|f| allowed(f.data_type())),
+            "{schema:?}"
+        );
     }
 
     #[tokio::test]
@@ -796,21 +892,36 @@ mod tests {
         let insert = "INSERT INTO sales(id, item) VALUES (10, 'x')";
         {
             let ro = DuckdbBackend::open(&config(&path, true)).expect("open");
-            let err = ro.query(insert, &opts(None, true)).await.expect_err("read-only db");
+            let err = ro
+                .query(insert, &opts(None, true))
+                .await
+                .expect_err("read-only db");
             assert!(matches!(err, BackendError::ReadOnly(_)), "{err:?}");
         }
         let rw = DuckdbBackend::open(&config(&path, false)).expect("open");
-        let err = rw.query(insert, &opts(None, false)).await.expect_err("read-only transaction");
+        let err = rw
+            .query(insert, &opts(None, false))
+            .await
+            .expect_err("read-only transaction");
         assert!(matches!(err, BackendError::ReadOnly(_)), "{err:?}");
-        match rw.query(insert, &opts(None, true)).await.expect("write allowed") {
+        match rw
+            .query(insert, &opts(None, true))
+            .await
+            .expect("write allowed")
+        {
             QueryResult::Command { tag, rows } => {
                 assert_eq!(tag, "INSERT");
                 assert_eq!(rows, 1);
             }
             QueryResult::Rows(_) => panic!("expected a command"),
         }
-        let (_, batches) = rows_of(&rw, "SELECT count(*) AS n FROM sales", &opts(None, false)).await;
-        let n = batches[0].column(0).as_any().downcast_ref::<Int64Array>().expect("count");
+        let (_, batches) =
+            rows_of(&rw, "SELECT count(*) AS n FROM sales", &opts(None, false)).await;
+        let n = batches[0]
+            .column(0)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .expect("count");
         assert_eq!(n.value(0), 3);
         let (_, batches) = rows_of(
             &rw,
@@ -832,11 +943,18 @@ mod tests {
         };
         let started = Instant::now();
         let err = b
-            .query("SELECT count(*) FROM range(10000000000) t(x) WHERE x % 7 = 3", &o)
+            .query(
+                "SELECT count(*) FROM range(10000000000) t(x) WHERE x % 7 = 3",
+                &o,
+            )
             .await
             .expect_err("timeout");
         assert!(matches!(err, BackendError::Timeout(_)), "{err:?}");
-        assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
         b.ping().await.expect("ping after timeout");
     }
 
@@ -857,7 +975,10 @@ mod tests {
             }
         }
         let missing = config(&path.with_file_name("missing.duckdb"), true);
-        assert!(matches!(DuckdbBackend::open(&missing), Err(BackendError::Connect(_))));
+        assert!(matches!(
+            DuckdbBackend::open(&missing),
+            Err(BackendError::Connect(_))
+        ));
     }
 
     #[tokio::test]
@@ -889,7 +1010,10 @@ mod tests {
             .expect("decimal");
         let batch = RecordBatch::try_from_iter(vec![
             ("i8", Arc::new(Int8Array::from(vec![1, -1])) as ArrayRef),
-            ("u64", Arc::new(UInt64Array::from(vec![u64::MAX, 0])) as ArrayRef),
+            (
+                "u64",
+                Arc::new(UInt64Array::from(vec![u64::MAX, 0])) as ArrayRef,
+            ),
             ("dec", Arc::new(dec) as ArrayRef),
             ("ts", Arc::new(ts) as ArrayRef),
             ("list", Arc::new(list) as ArrayRef),
@@ -897,29 +1021,57 @@ mod tests {
                 "large",
                 Arc::new(arrow::array::LargeStringArray::from(vec!["a", "b"])) as ArrayRef,
             ),
-            ("u16", Arc::new(arrow::array::UInt16Array::from(vec![65535, 0])) as ArrayRef),
+            (
+                "u16",
+                Arc::new(arrow::array::UInt16Array::from(vec![65535, 0])) as ArrayRef,
+            ),
         ])
         .expect("batch");
         let out = normalize_batch(&batch).expect("normalize");
         let s = out.schema();
-        assert_eq!(out.column(0).as_any().downcast_ref::<Int16Array>().expect("i16").value(1), -1);
-        let u64s = out.column(1).as_any().downcast_ref::<StringArray>().expect("u64 text");
+        assert_eq!(
+            out.column(0)
+                .as_any()
+                .downcast_ref::<Int16Array>()
+                .expect("i16")
+                .value(1),
+            -1
+        );
+        let u64s = out
+            .column(1)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .expect("u64 text");
         assert_eq!(u64s.value(0), "18446744073709551615");
         assert_eq!(pg_tag(&s, 1), Some("numeric"));
-        let decs = out.column(2).as_any().downcast_ref::<StringArray>().expect("dec text");
+        let decs = out
+            .column(2)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .expect("dec text");
         assert_eq!((decs.value(0), decs.value(1)), ("12.50", "-0.05"));
-        let ts = out.column(3).as_primitive::<arrow::datatypes::TimestampMicrosecondType>();
+        let ts = out
+            .column(3)
+            .as_primitive::<arrow::datatypes::TimestampMicrosecondType>();
         assert_eq!(ts.value(0), 1_500_000_000_123_456);
         assert!(ts.is_null(1));
         assert_eq!(
             s.field(3).data_type(),
             &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
         );
-        let lists = out.column(4).as_any().downcast_ref::<StringArray>().expect("json");
+        let lists = out
+            .column(4)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .expect("json");
         assert_eq!(lists.value(0), "[1,null]");
         assert!(lists.is_null(1));
         assert_eq!(s.field(5).data_type(), &DataType::Utf8);
-        let u16s = out.column(6).as_any().downcast_ref::<Int32Array>().expect("u16");
+        let u16s = out
+            .column(6)
+            .as_any()
+            .downcast_ref::<Int32Array>()
+            .expect("u16");
         assert_eq!(u16s.value(0), 65535);
         assert_eq!(normalize_schema(batch.schema_ref()), s);
     }
@@ -927,7 +1079,10 @@ mod tests {
     #[test]
     fn classifies_statements() {
         assert!(is_command("INSERT", "insert into t values (1)"));
-        assert!(!is_command("INSERT", "insert into t values (1) returning *"));
+        assert!(!is_command(
+            "INSERT",
+            "insert into t values (1) returning *"
+        ));
         assert!(!is_command("SELECT", "select 1"));
         assert!(!is_command("PRAGMA", "pragma table_info('t')"));
     }

@@ -1171,8 +1171,7 @@ pub(super) fn command_tag(sql: &str) -> String {
     }
 }
 
-/// Upper-cased leading words of `sql`, skipping comments; stops at the first thing
-/// that is not a word, comment or whitespace.
+/// Upper-cased words of `sql` in order, skipping comments and punctuation.
 fn keywords(sql: &str) -> impl Iterator<Item = String> + '_ {
     let mut rest = sql;
     std::iter::from_fn(move || loop {
@@ -1186,7 +1185,10 @@ fn keywords(sql: &str) -> impl Iterator<Item = String> + '_ {
                 .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                 .unwrap_or(rest.len());
             if end == 0 {
-                return None;
+                let mut chars = rest.chars();
+                chars.next()?;
+                rest = chars.as_str();
+                continue;
             }
             let (word, tail) = rest.split_at(end);
             rest = tail;
@@ -1207,6 +1209,7 @@ pub(super) fn scrub(msg: &str, secrets: &[String]) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

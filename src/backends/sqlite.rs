@@ -31,8 +31,8 @@ use tokio::task::{AbortHandle, JoinHandle};
 
 use super::types::{BatchBuilder, ColType, Value, BATCH_ROWS};
 use super::{
-    Backend, BackendError, BatchStream, ColumnInfo, Dialect, QueryOptions, QueryResult,
-    SchemaInfo, TableInfo,
+    Backend, BackendError, BatchStream, ColumnInfo, Dialect, QueryOptions, QueryResult, SchemaInfo,
+    TableInfo,
 };
 use crate::config::ConnectionConfig;
 
@@ -166,14 +166,15 @@ impl Pool {
         } else {
             OpenFlags::SQLITE_OPEN_READ_WRITE
         };
-        let conn = Connection::open_with_flags(&self.path, access | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-            .map_err(|e| {
-                BackendError::Connect(format!(
-                    "cannot open SQLite database {}: {}",
-                    self.path.display(),
-                    error_parts(&e).1
-                ))
-            })?;
+        let conn =
+            Connection::open_with_flags(&self.path, access | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(|e| {
+                    BackendError::Connect(format!(
+                        "cannot open SQLite database {}: {}",
+                        self.path.display(),
+                        error_parts(&e).1
+                    ))
+                })?;
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| map_error(e, None))?;
         Ok(conn)
@@ -235,7 +236,8 @@ fn run_statement(
 
     let (first, mut exhausted) = read_rows(&mut rows, names.len(), &mut remaining, err)?;
     let types = infer_types(&declared, &first);
-    let columns: Vec<(String, ColType)> = names.iter().cloned().zip(types.iter().copied()).collect();
+    let columns: Vec<(String, ColType)> =
+        names.iter().cloned().zip(types.iter().copied()).collect();
     let mut builder = BatchBuilder::new(&columns);
     let mut fitter = Fitter::new(columns);
     out.head(Ok(Head::Rows(builder.schema())));
@@ -483,9 +485,8 @@ fn introspect_tables(conn: &Connection, database: String) -> rusqlite::Result<Sc
     let names = list
         .query_map([], |r| r.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut info = conn.prepare(
-        "SELECT name, type, \"notnull\", pk FROM pragma_table_info(?1) ORDER BY cid",
-    )?;
+    let mut info =
+        conn.prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?1) ORDER BY cid")?;
     let mut tables = Vec::with_capacity(names.len());
     for name in names {
         let columns = info
@@ -495,7 +496,11 @@ fn introspect_tables(conn: &Connection, database: String) -> rusqlite::Result<Sc
                 let pk: i64 = r.get(3)?;
                 Ok(ColumnInfo {
                     name: r.get(0)?,
-                    data_type: if declared.is_empty() { "ANY".into() } else { declared },
+                    data_type: if declared.is_empty() {
+                        "ANY".into()
+                    } else {
+                        declared
+                    },
                     primary_key: pk > 0,
                     nullable: not_null == 0 && pk == 0,
                 })
@@ -509,10 +514,9 @@ fn introspect_tables(conn: &Connection, database: String) -> rusqlite::Result<Sc
 /// The SQLite error code (if any) and the bare message of an error.
 fn error_parts(e: &rusqlite::Error) -> (Option<ErrorCode>, String) {
     match e {
-        rusqlite::Error::SqliteFailure(f, msg) => (
-            Some(f.code),
-            msg.clone().unwrap_or_else(|| f.to_string()),
-        ),
+        rusqlite::Error::SqliteFailure(f, msg) => {
+            (Some(f.code), msg.clone().unwrap_or_else(|| f.to_string()))
+        }
         rusqlite::Error::SqlInputError { error, msg, .. } => (Some(error.code), msg.clone()),
         rusqlite::Error::Empty => (None, "the statement is empty".into()),
         other => (None, other.to_string()),
@@ -534,7 +538,8 @@ fn map_error(e: rusqlite::Error, canceller: Option<&Canceller>) -> BackendError 
             message,
         },
         _ => BackendError::Query {
-            sqlstate: sqlstate_for(&message, matches!(e, rusqlite::Error::Empty)).map(str::to_owned),
+            sqlstate: sqlstate_for(&message, matches!(e, rusqlite::Error::Empty))
+                .map(str::to_owned),
             message,
         },
     }
@@ -861,7 +866,7 @@ mod tests {
             row_limit,
             timeout: Duration::from_secs(10),
             allow_write,
-}
+        }
     }
 
     /// A temp database with a typed table and an untyped one.
@@ -882,7 +887,11 @@ mod tests {
         (dir, path)
     }
 
-    async fn rows_of(backend: &SqliteBackend, sql: &str, o: &QueryOptions) -> (SchemaRef, Vec<RecordBatch>) {
+    async fn rows_of(
+        backend: &SqliteBackend,
+        sql: &str,
+        o: &QueryOptions,
+    ) -> (SchemaRef, Vec<RecordBatch>) {
         match backend.query(sql, o).await.expect("query") {
             QueryResult::Rows(s) => super::super::collect(s).await.expect("collect"),
             QueryResult::Command { .. } => panic!("expected rows"),
@@ -905,27 +914,53 @@ mod tests {
         .await;
         assert_eq!(batches.len(), 1);
         let batch = &batches[0];
-        let ids = batch.column(0).as_any().downcast_ref::<Int64Array>().expect("id int64");
+        let ids = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .expect("id int64");
         assert_eq!(ids.values(), &[1, 2, 3]);
-        let names = batch.column(1).as_any().downcast_ref::<StringArray>().expect("name text");
+        let names = batch
+            .column(1)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .expect("name text");
         assert_eq!(names.value(1), "book");
-        let prices = batch.column(2).as_any().downcast_ref::<Float64Array>().expect("price f64");
+        let prices = batch
+            .column(2)
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .expect("price f64");
         assert_eq!(prices.value(0), 1.5);
         assert_eq!(prices.value(1), 12.0);
         assert!(prices.is_null(2));
         // count(*) has no declared type: inferred from its values.
-        assert!(batch.column(5).as_any().downcast_ref::<Int64Array>().is_some());
+        assert!(batch
+            .column(5)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .is_some());
         // an all-NULL column without declared type (or with none) is text.
-        assert_eq!(schema.field(6).data_type(), &arrow::datatypes::DataType::Utf8);
+        assert_eq!(
+            schema.field(6).data_type(),
+            &arrow::datatypes::DataType::Utf8
+        );
         // BOOLEAN is a Bool when declared types are available, else an integer 0/1.
         let active = batch.column(3);
         if let Some(a) = active.as_any().downcast_ref::<BooleanArray>() {
             assert!(a.value(0) && !a.value(1));
         } else {
-            let a = active.as_any().downcast_ref::<Int64Array>().expect("active");
+            let a = active
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .expect("active");
             assert_eq!(a.value(0), 1);
         }
-        let added = batch.column(4).as_any().downcast_ref::<StringArray>().expect("date as text");
+        let added = batch
+            .column(4)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .expect("date as text");
         assert_eq!(added.value(0), "2024-01-02");
     }
 
@@ -944,11 +979,21 @@ mod tests {
         drop(conn);
         let b = SqliteBackend::open(&config(&path, true)).expect("open");
         let (schema, batches) = rows_of(&b, "SELECT a, b FROM loose", &opts(None, false)).await;
-        assert_eq!(schema.field(0).data_type(), &arrow::datatypes::DataType::Float64);
-        assert_eq!(schema.field(1).data_type(), &arrow::datatypes::DataType::Int64);
+        assert_eq!(
+            schema.field(0).data_type(),
+            &arrow::datatypes::DataType::Float64
+        );
+        assert_eq!(
+            schema.field(1).data_type(),
+            &arrow::datatypes::DataType::Int64
+        );
         assert_eq!(total_rows(&batches), 2002);
         let last = batches.last().expect("batch");
-        let b_col = last.column(1).as_any().downcast_ref::<Int64Array>().expect("b");
+        let b_col = last
+            .column(1)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .expect("b");
         // 7.5 has no lossless integer form: NULL (and a warning), 8 stays.
         assert!(b_col.is_null(last.num_rows() - 2));
         assert_eq!(b_col.value(last.num_rows() - 1), 8);
@@ -972,14 +1017,23 @@ mod tests {
         let (_dir, path) = fixture();
         let insert = "INSERT INTO items(id, name) VALUES (10, 'x')";
         let ro = SqliteBackend::open(&config(&path, true)).expect("open");
-        let err = ro.query(insert, &opts(None, true)).await.expect_err("read-only file");
+        let err = ro
+            .query(insert, &opts(None, true))
+            .await
+            .expect_err("read-only file");
         assert!(matches!(err, BackendError::ReadOnly(_)), "{err:?}");
 
         let rw = SqliteBackend::open(&config(&path, false)).expect("open");
-        let err = rw.query(insert, &opts(None, false)).await.expect_err("query_only");
+        let err = rw
+            .query(insert, &opts(None, false))
+            .await
+            .expect_err("query_only");
         assert!(matches!(err, BackendError::ReadOnly(_)), "{err:?}");
         let err = rw
-            .query("INSERT INTO items(id, name) VALUES (11, 'y') RETURNING id", &opts(None, false))
+            .query(
+                "INSERT INTO items(id, name) VALUES (11, 'y') RETURNING id",
+                &opts(None, false),
+            )
             .await;
         let refused = match err {
             Err(BackendError::ReadOnly(_)) => true,
@@ -991,7 +1045,11 @@ mod tests {
         };
         assert!(refused, "RETURNING write must be refused");
 
-        match rw.query(insert, &opts(None, true)).await.expect("write allowed") {
+        match rw
+            .query(insert, &opts(None, true))
+            .await
+            .expect("write allowed")
+        {
             QueryResult::Command { tag, rows } => {
                 assert_eq!(tag, "INSERT");
                 assert_eq!(rows, 1);
@@ -999,7 +1057,10 @@ mod tests {
             QueryResult::Rows(_) => panic!("expected a command"),
         }
         // the connection went back to the pool with writes still allowed: reads stay read-only
-        let err = rw.query("DELETE FROM items", &opts(None, false)).await.expect_err("query_only again");
+        let err = rw
+            .query("DELETE FROM items", &opts(None, false))
+            .await
+            .expect_err("query_only again");
         assert!(matches!(err, BackendError::ReadOnly(_)), "{err:?}");
     }
 
@@ -1012,12 +1073,17 @@ mod tests {
             timeout: Duration::from_millis(200),
             allow_write: false,
         };
-        let sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) \
+        let sql =
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) \
                    SELECT count(*) FROM c";
         let started = Instant::now();
         let err = b.query(sql, &o).await.expect_err("timeout");
         assert!(matches!(err, BackendError::Timeout(_)), "{err:?}");
-        assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
         // the pooled connection is usable afterwards
         b.ping().await.expect("ping after timeout");
         let (_, batches) = rows_of(&b, "SELECT 1", &opts(None, false)).await;
@@ -1028,7 +1094,8 @@ mod tests {
     async fn dropping_the_query_interrupts_it() {
         let (_dir, path) = fixture();
         let b = SqliteBackend::open(&config(&path, true)).expect("open");
-        let sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) \
+        let sql =
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) \
                    SELECT count(*) FROM c";
         let o = QueryOptions {
             row_limit: None,
@@ -1041,7 +1108,10 @@ mod tests {
         // the worker stops and returns its connection to the pool quickly
         let started = Instant::now();
         while lock(&b.pool.idle).len() < idle_before {
-            assert!(started.elapsed() < Duration::from_secs(3), "worker was not interrupted");
+            assert!(
+                started.elapsed() < Duration::from_secs(3),
+                "worker was not interrupted"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -1063,7 +1133,10 @@ mod tests {
             }
         }
         let missing = config(&path.with_file_name("missing.sqlite"), true);
-        assert!(matches!(SqliteBackend::open(&missing), Err(BackendError::Connect(_))));
+        assert!(matches!(
+            SqliteBackend::open(&missing),
+            Err(BackendError::Connect(_))
+        ));
     }
 
     #[tokio::test]

@@ -545,6 +545,8 @@ pub struct Factory {
     pub handler: Arc<Handler>,
     /// Startup handler.
     pub startup: Arc<auth::Startup>,
+    /// Cancel-request handler.
+    pub cancel: Arc<pgwire::api::cancel::DefaultCancelHandler>,
 }
 
 impl PgWireServerHandlers for Factory {
@@ -558,6 +560,10 @@ impl PgWireServerHandlers for Factory {
 
     fn startup_handler(&self) -> Arc<impl pgwire::api::auth::StartupHandler> {
         self.startup.clone()
+    }
+
+    fn cancel_handler(&self) -> Arc<impl pgwire::api::cancel::CancelHandler> {
+        self.cancel.clone()
     }
 }
 

@@ -108,7 +108,8 @@ fn start_mariadb() -> MyServer {
     );
 
     let version = run_checked(Command::new(&mariadbd).args(["--no-defaults", "--version"]), "mariadbd --version");
-    let key = cache_key(&String::from_utf8_lossy(&version.stdout));
+    // Bump the prefix when the install flags below change.
+    let key = cache_key(&format!("h1-{}", String::from_utf8_lossy(&version.stdout).trim()));
     if let Some(template) = cached_template("mariadb-template", &key, "mysql_upgrade_info") {
         copy_tree(&template, &data);
     } else {

@@ -141,7 +141,8 @@ fn start_postgres() -> PgServer {
     spawn_watchdog(&stop, &[&pg_ctl.display().to_string(), &dir.display().to_string()]);
 
     let version = run_checked(Command::new(&initdb).arg("--version"), "initdb --version");
-    let key = cache_key(&String::from_utf8_lossy(&version.stdout));
+    // Bump the prefix when the initdb flags below change.
+    let key = cache_key(&format!("h1-{}", String::from_utf8_lossy(&version.stdout).trim()));
     if let Some(template) = cached_template("pg-template", &key, "PG_VERSION") {
         copy_tree(&template, &data);
     } else {

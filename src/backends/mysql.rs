@@ -1,0 +1,775 @@
+//! MySQL / MariaDB backend: a mysql_async pool, text protocol.
+//!
+//! Every statement runs in its own worker task that owns the pooled connection, so
+//! the row stream is `'static` (see the shared plumbing in `postgres.rs`).
+//!
+//! - Only one statement per call: SQL with a second statement after a `;` is refused
+//!   before it reaches the server (multi-statements are always on in mysql_async, and
+//!   a second statement would escape the protections below).
+//! - MariaDB: the statement runs as `SET STATEMENT tx_read_only=1,
+//!   max_statement_time=<s> FOR <sql>` when it must not write, else with
+//!   `max_statement_time` only. Unlike `START TRANSACTION READ ONLY`, this also
+//!   refuses DDL (which would otherwise commit the read-only transaction implicitly
+//!   and run), and it leaves no session state behind. Refused writes are error 1792,
+//!   reported as [`BackendError::ReadOnly`].
+//! - MySQL: `SET SESSION TRANSACTION READ ONLY|WRITE` and `max_execution_time` before
+//!   the statement (the pool resets sessions when connections return).
+//! - Rows are read until the row limit. If more rows follow, the rest of the result is
+//!   not drained: the statement is stopped with `KILL QUERY` and the connection closed.
+//! - When the deadline passes, or the caller drops the future or the stream, the
+//!   statement is stopped with `KILL QUERY` over a separate connection, the worker
+//!   waits for the server's answer, and the connection is closed.
+//!
+//! Column types come from the result set metadata, so the schema is known before the
+//! first row (and for empty results).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use mysql_async::consts::{ColumnFlags, ColumnType};
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, Opts, OptsBuilder, Pool, PoolConstraints, Row};
+use tokio::time::Instant;
+
+use super::postgres::{channel, command_tag, race, receive_head, scrub, Batcher, Msg, Race, Sink};
+use super::types::{ColType, Value};
+use super::{
+    Backend, BackendError, ColumnInfo, Dialect, QueryOptions, QueryResult, SchemaInfo, TableInfo,
+};
+use crate::config::ConnectionConfig;
+
+/// How long `ping` may take.
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long `introspect` may take.
+const INTROSPECT_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long `KILL QUERY`, and then the wait for the killed statement to end, may each take.
+const CANCEL_GRACE: Duration = Duration::from_secs(3);
+/// Character set id of binary strings (BINARY, VARBINARY, BLOB).
+const BINARY_CHARSET: u16 = 63;
+
+/// A MySQL or MariaDB database behind the proxy.
+///
+/// Connections are made lazily by a pool of at most `pool_size` connections (idle
+/// ones are kept); nothing touches the network until the first query.
+pub struct MysqlBackend {
+    pool: Pool,
+    opts: Opts,
+    read_only: bool,
+    secrets: Arc<Vec<String>>,
+}
+
+impl std::fmt::Debug for MysqlBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MysqlBackend")
+            .field("read_only", &self.read_only)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MysqlBackend {
+    /// Builds the pool from `cfg.url` (`mysql://user:pass@host:port/db`; `mariadb://`
+    /// is accepted too) with at most `cfg.pool_size` connections (minimum 1). Does no
+    /// I/O; fails only when the URL is missing or invalid.
+    pub fn new(cfg: &ConnectionConfig) -> Result<Self, BackendError> {
+        let url = cfg.url.as_deref().ok_or_else(|| {
+            BackendError::Connect(format!(
+                "connection \"{}\" has no `url` (required for MySQL)",
+                cfg.name
+            ))
+        })?;
+        let mut secrets = vec![url.to_string()];
+        let normalized = match url.strip_prefix("mariadb://") {
+            Some(rest) => format!("mysql://{rest}"),
+            None => url.to_string(),
+        };
+        secrets.push(normalized.clone());
+        let opts = Opts::from_url(&normalized).map_err(|e| {
+            BackendError::Connect(scrub(
+                &format!("connection \"{}\": invalid MySQL URL: {e}", cfg.name),
+                &secrets,
+            ))
+        })?;
+        if let Some(pass) = opts.pass() {
+            secrets.push(pass.to_string());
+        }
+        let size = cfg.pool_size.max(1);
+        let constraints = PoolConstraints::new(size, size).ok_or_else(|| {
+            BackendError::Connect(format!("connection \"{}\": invalid pool size {size}", cfg.name))
+        })?;
+        let pool_opts = opts.pool_opts().clone().with_constraints(constraints);
+        let opts: Opts = OptsBuilder::from_opts(opts).pool_opts(pool_opts).into();
+        Ok(MysqlBackend {
+            pool: Pool::new(opts.clone()),
+            opts,
+            read_only: cfg.read_only,
+            secrets: Arc::new(secrets),
+        })
+    }
+
+    async fn conn(&self) -> Result<Conn, BackendError> {
+        self.pool
+            .get_conn()
+            .await
+            .map_err(|e| connect_error(e, &self.secrets))
+    }
+}
+
+#[async_trait]
+impl Backend for MysqlBackend {
+    fn dialect(&self) -> Dialect {
+        Dialect::Mysql
+    }
+
+    async fn introspect(&self) -> Result<SchemaInfo, BackendError> {
+        let work = async {
+            let mut conn = self.conn().await?;
+            let map = |e| my_error(e, INTROSPECT_TIMEOUT, &self.secrets);
+            let database: Option<Option<String>> =
+                conn.query_first("SELECT DATABASE()").await.map_err(map)?;
+            let Some(database) = database.flatten() else {
+                return Ok(SchemaInfo::default());
+            };
+            let rows: Vec<(String, String, String, String, i64)> =
+                conn.query(INTROSPECT_SQL).await.map_err(map)?;
+            let mut tables: Vec<TableInfo> = Vec::new();
+            for (table, column, data_type, nullable, primary_key) in rows {
+                let column = ColumnInfo {
+                    name: column,
+                    data_type,
+                    primary_key: primary_key != 0,
+                    nullable: nullable.eq_ignore_ascii_case("YES"),
+                };
+                match tables.last_mut() {
+                    Some(t) if t.name == table => t.columns.push(column),
+                    _ => tables.push(TableInfo {
+                        name: table,
+                        columns: vec![column],
+                    }),
+                }
+            }
+            tables.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(SchemaInfo { database, tables })
+        };
+        tokio::time::timeout(INTROSPECT_TIMEOUT, work)
+            .await
+            .unwrap_or(Err(BackendError::Timeout(INTROSPECT_TIMEOUT)))
+    }
+
+    async fn query(&self, sql: &str, opts: &QueryOptions) -> Result<QueryResult, BackendError> {
+        let sql = single_statement(sql)?.to_string();
+        let (sink, rx) = channel();
+        let job = Job {
+            pool: self.pool.clone(),
+            opts: self.opts.clone(),
+            sql,
+            read_only: self.read_only || !opts.allow_write,
+            row_limit: opts.row_limit,
+            timeout: opts.timeout,
+            deadline: Instant::now() + opts.timeout,
+            secrets: self.secrets.clone(),
+        };
+        tokio::spawn(job.run(sink));
+        receive_head(rx).await
+    }
+
+    async fn ping(&self) -> Result<(), BackendError> {
+        let work = async {
+            let mut conn = self.conn().await?;
+            conn.query_drop("SELECT 1")
+                .await
+                .map_err(|e| my_error(e, PING_TIMEOUT, &self.secrets))
+        };
+        tokio::time::timeout(PING_TIMEOUT, work)
+            .await
+            .unwrap_or(Err(BackendError::Timeout(PING_TIMEOUT)))
+    }
+}
+
+/// Columns of the current database's tables and views, in ordinal order; the primary
+/// key comes from the `PRIMARY` index (COLUMN_KEY also says PRI for some unique keys).
+const INTROSPECT_SQL: &str = "\
+SELECT c.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_TYPE, c.IS_NULLABLE,
+       EXISTS (SELECT 1 FROM information_schema.STATISTICS s
+               WHERE s.TABLE_SCHEMA = c.TABLE_SCHEMA AND s.TABLE_NAME = c.TABLE_NAME
+                 AND s.COLUMN_NAME = c.COLUMN_NAME AND s.INDEX_NAME = 'PRIMARY')
+FROM information_schema.COLUMNS c
+WHERE c.TABLE_SCHEMA = DATABASE()
+ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION";
+
+/// How a statement's reading ended.
+#[derive(Debug, PartialEq)]
+enum Finish {
+    /// The result was read to its end; the connection is clean.
+    Complete,
+    /// The row limit stopped reading while more rows were coming.
+    Truncated,
+}
+
+/// One statement running in its own task.
+struct Job {
+    pool: Pool,
+    opts: Opts,
+    sql: String,
+    read_only: bool,
+    row_limit: Option<usize>,
+    timeout: Duration,
+    deadline: Instant,
+    secrets: Arc<Vec<String>>,
+}
+
+impl Job {
+    async fn run(self, sink: Sink) {
+        let mut conn = match race(self.pool.get_conn(), self.deadline, &sink).await {
+            Race::Done(Ok(conn)) => conn,
+            Race::Done(Err(e)) => return sink.fail(connect_error(e, &self.secrets)).await,
+            Race::TimedOut => return sink.fail(BackendError::Timeout(self.timeout)).await,
+            Race::Abandoned => return,
+        };
+        let id = conn.id();
+        let timed_out = match race(self.execute(&mut conn, &sink), self.deadline, &sink).await {
+            Race::Done(Ok(Finish::Complete)) => return,
+            Race::Done(Ok(Finish::Truncated)) => {
+                // Everything was sent; end the stream before stopping the server.
+                drop(sink);
+                return kill_and_discard(conn, id, &self.opts).await;
+            }
+            Race::Done(Err(e)) if !sink.is_closed() => return sink.fail(e).await,
+            Race::Done(Err(_)) | Race::Abandoned => false,
+            Race::TimedOut => true,
+        };
+        tracing::debug!(timed_out, connection_id = id, "stopping MySQL statement");
+        kill_and_discard(conn, id, &self.opts).await;
+        if timed_out {
+            sink.fail(BackendError::Timeout(self.timeout)).await;
+        }
+    }
+
+    async fn execute(&self, conn: &mut Conn, sink: &Sink) -> Result<Finish, BackendError> {
+        let map = |e| my_error(e, self.timeout, &self.secrets);
+        let text = if is_mariadb(conn) {
+            mariadb_statement(&self.sql, self.read_only, self.timeout)
+        } else {
+            let mode = if self.read_only { "ONLY" } else { "WRITE" };
+            conn.query_drop(format!("SET SESSION TRANSACTION READ {mode}"))
+                .await
+                .map_err(map)?;
+            let ms = self.timeout.as_millis().clamp(1, u128::from(u32::MAX));
+            conn.query_drop(format!("SET SESSION max_execution_time = {ms}"))
+                .await
+                .map_err(map)?;
+            self.sql.clone()
+        };
+        let mut result = conn.query_iter(text).await.map_err(map)?;
+        let columns = match result.columns() {
+            Some(columns) if !columns.is_empty() => columns,
+            _ => {
+                let rows = result.affected_rows();
+                result.drop_result().await.map_err(map)?;
+                sink.send(Msg::Command {
+                    tag: command_tag(&self.sql),
+                    rows,
+                })
+                .await?;
+                return Ok(Finish::Complete);
+            }
+        };
+        let kinds: Vec<(ColType, MyKind)> = columns
+            .iter()
+            .map(|c| classify(c.column_type(), c.flags(), c.character_set(), c.column_length()))
+            .collect();
+        let named: Vec<(String, ColType)> = columns
+            .iter()
+            .zip(&kinds)
+            .map(|(c, (t, _))| (c.name_str().into_owned(), *t))
+            .collect();
+        let mut batcher = Batcher::new(&named);
+        sink.send(Msg::Rows(batcher.schema())).await?;
+        let limit = self.row_limit.unwrap_or(usize::MAX);
+        let mut count = 0usize;
+        let mut finish = Finish::Complete;
+        loop {
+            // At the limit this reads one row past it (already on its way from the
+            // server) only to learn whether the result was cut short.
+            let Some(row) = result.next().await.map_err(map)? else {
+                break;
+            };
+            if count >= limit {
+                finish = Finish::Truncated;
+                break;
+            }
+            batcher.push(decode_row(&row, &kinds, &named)?, sink).await?;
+            count += 1;
+        }
+        if finish == Finish::Complete {
+            result.drop_result().await.map_err(map)?;
+        } else {
+            drop(result);
+        }
+        batcher.finish(sink).await?;
+        Ok(finish)
+    }
+}
+
+/// MariaDB reports versions 10 and up; MySQL 5.x, 8.x, 9.x.
+fn is_mariadb(conn: &Conn) -> bool {
+    conn.server_version().0 >= 10
+}
+
+/// Statements MariaDB refuses after `SET STATEMENT ... FOR` (only relevant when
+/// writes are allowed: read-only statements never start with these).
+const NO_SET_STATEMENT: &[&str] = &[
+    "SET", "START", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "LOCK", "UNLOCK",
+    "USE", "KILL", "XA", "PREPARE", "EXECUTE", "DEALLOCATE",
+];
+
+/// Wraps `sql` so MariaDB enforces the timeout (and read-only) for this statement only.
+fn mariadb_statement(sql: &str, read_only: bool, timeout: Duration) -> String {
+    let secs = format!("{:.6}", timeout.as_secs_f64().max(0.000_001));
+    let secs = secs.trim_end_matches('0').trim_end_matches('.');
+    if read_only {
+        return format!("SET STATEMENT tx_read_only=1, max_statement_time={secs} FOR {sql}");
+    }
+    let first = command_tag(sql);
+    let first = first.split(' ').next().unwrap_or_default();
+    if NO_SET_STATEMENT.contains(&first) {
+        sql.to_string()
+    } else {
+        format!("SET STATEMENT max_statement_time={secs} FOR {sql}")
+    }
+}
+
+/// Stops the statement running on connection `id` from a separate connection, waits
+/// until the server's answer for it has arrived, then closes the connection.
+async fn kill_and_discard(conn: Conn, id: u32, opts: &Opts) {
+    let kill = async {
+        let mut killer = Conn::new(opts.clone()).await?;
+        killer.query_drop(format!("KILL QUERY {id}")).await?;
+        killer.disconnect().await
+    };
+    match tokio::time::timeout(CANCEL_GRACE, kill).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(connection_id = id, error = %kill_error_text(&e), "KILL QUERY failed"),
+        Err(_) => tracing::warn!(connection_id = id, "KILL QUERY timed out"),
+    }
+    // Disconnecting first reads what the killed statement still sends.
+    match tokio::time::timeout(CANCEL_GRACE, conn.disconnect()).await {
+        Ok(_) => {}
+        Err(_) => tracing::warn!(connection_id = id, "MySQL connection did not settle after KILL; dropped"),
+    }
+}
+
+/// The server's message only (never options or URLs).
+fn kill_error_text(e: &mysql_async::Error) -> String {
+    match e {
+        mysql_async::Error::Server(s) => format!("{} ({})", s.message, s.code),
+        mysql_async::Error::Io(_) => "I/O error".into(),
+        _ => "driver error".into(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Refusing a second statement
+
+/// Returns `sql` without trailing `;`, whitespace and comments, or an error when
+/// another statement follows a `;`. Knows quotes (`'`, `"`, backticks, with backslash
+/// escapes and doubled quotes) and comments (`-- `, `#`, `/* */`); executable comments
+/// (`/*! */`, `/*M! */`) are treated as code.
+fn single_statement(sql: &str) -> Result<&str, BackendError> {
+    let b = sql.as_bytes();
+    let mut i = 0;
+    let mut end = 0;
+    let mut after_semicolon = false;
+    while i < b.len() {
+        let c = b[i];
+        let next = b.get(i + 1).copied();
+        if c == b'\'' || c == b'"' || c == b'`' {
+            if after_semicolon {
+                return Err(second_statement());
+            }
+            i = skip_quoted(b, i);
+            end = i;
+        } else if (c == b'-' && next == Some(b'-') && b.get(i + 2).is_none_or(|x| x.is_ascii_whitespace()))
+            || c == b'#'
+        {
+            i = b[i..]
+                .iter()
+                .position(|x| *x == b'\n')
+                .map_or(b.len(), |p| i + p + 1);
+        } else if c == b'/'
+            && next == Some(b'*')
+            && b.get(i + 2) != Some(&b'!')
+            && !(b.get(i + 2) == Some(&b'M') && b.get(i + 3) == Some(&b'!'))
+        {
+            i = find(b, i + 2, b"*/").map_or(b.len(), |p| p + 2);
+        } else if c == b';' {
+            after_semicolon = true;
+            i += 1;
+        } else if c.is_ascii_whitespace() {
+            i += 1;
+        } else {
+            if after_semicolon {
+                return Err(second_statement());
+            }
+            i += 1;
+            end = i;
+        }
+    }
+    Ok(sql.get(..end).unwrap_or(sql))
+}
+
+fn second_statement() -> BackendError {
+    BackendError::Query {
+        sqlstate: Some("42601".into()),
+        message: "only one statement can run at a time; remove everything after the first ';'"
+            .into(),
+    }
+}
+
+/// Index just past the quoted string starting at `start`.
+fn skip_quoted(b: &[u8], start: usize) -> usize {
+    let quote = b[start];
+    let mut j = start + 1;
+    while j < b.len() {
+        if b[j] == b'\\' && quote != b'`' {
+            j += 2;
+        } else if b[j] == quote {
+            if b.get(j + 1) == Some(&quote) {
+                j += 2;
+            } else {
+                return j + 1;
+            }
+        } else {
+            j += 1;
+        }
+    }
+    b.len()
+}
+
+fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    b.get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| from + p)
+}
+
+// ---------------------------------------------------------------------------
+// Types and values
+
+/// How a column's text-protocol bytes are decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MyKind {
+    /// decimal integer text
+    Int,
+    /// BIGINT UNSIGNED: kept as exact text
+    BigUnsigned,
+    /// FLOAT / DOUBLE
+    Float,
+    /// text, decimal text, JSON text
+    Text,
+    /// binary strings
+    Bytes,
+    /// `YYYY-MM-DD` (zero dates become NULL)
+    Date,
+    /// `YYYY-MM-DD HH:MM:SS[.ffffff]` (zero dates become NULL)
+    DateTime,
+    /// `[-]HHH:MM:SS[.ffffff]`
+    Time,
+    /// BIT(1)
+    Bit1,
+    /// BIT(n), big-endian
+    Bits,
+}
+
+/// The Arrow type and decoder for a result column.
+fn classify(ty: ColumnType, flags: ColumnFlags, charset: u16, length: u32) -> (ColType, MyKind) {
+    use ColumnType::*;
+    let unsigned = flags.contains(ColumnFlags::UNSIGNED_FLAG);
+    let binary = charset == BINARY_CHARSET;
+    match ty {
+        MYSQL_TYPE_TINY => (ColType::Int16, MyKind::Int),
+        MYSQL_TYPE_SHORT if unsigned => (ColType::Int32, MyKind::Int),
+        MYSQL_TYPE_SHORT => (ColType::Int16, MyKind::Int),
+        MYSQL_TYPE_INT24 => (ColType::Int32, MyKind::Int),
+        MYSQL_TYPE_LONG if unsigned => (ColType::Int64, MyKind::Int),
+        MYSQL_TYPE_LONG => (ColType::Int32, MyKind::Int),
+        MYSQL_TYPE_LONGLONG if unsigned => (ColType::Numeric, MyKind::BigUnsigned),
+        MYSQL_TYPE_LONGLONG => (ColType::Int64, MyKind::Int),
+        MYSQL_TYPE_YEAR => (ColType::Int32, MyKind::Int),
+        MYSQL_TYPE_FLOAT => (ColType::Float32, MyKind::Float),
+        MYSQL_TYPE_DOUBLE => (ColType::Float64, MyKind::Float),
+        MYSQL_TYPE_DECIMAL | MYSQL_TYPE_NEWDECIMAL => (ColType::Numeric, MyKind::Text),
+        MYSQL_TYPE_BIT if length <= 1 => (ColType::Bool, MyKind::Bit1),
+        MYSQL_TYPE_BIT => (ColType::Int64, MyKind::Bits),
+        MYSQL_TYPE_DATE | MYSQL_TYPE_NEWDATE => (ColType::Date, MyKind::Date),
+        MYSQL_TYPE_DATETIME | MYSQL_TYPE_DATETIME2 | MYSQL_TYPE_TIMESTAMP | MYSQL_TYPE_TIMESTAMP2 => {
+            (ColType::Timestamp, MyKind::DateTime)
+        }
+        MYSQL_TYPE_TIME | MYSQL_TYPE_TIME2 => (ColType::Time, MyKind::Time),
+        MYSQL_TYPE_JSON => (ColType::Json, MyKind::Text),
+        MYSQL_TYPE_GEOMETRY => (ColType::Bytes, MyKind::Bytes),
+        MYSQL_TYPE_ENUM | MYSQL_TYPE_SET => (ColType::Text, MyKind::Text),
+        _ if flags.intersects(ColumnFlags::ENUM_FLAG | ColumnFlags::SET_FLAG) => {
+            (ColType::Text, MyKind::Text)
+        }
+        MYSQL_TYPE_STRING | MYSQL_TYPE_VAR_STRING | MYSQL_TYPE_VARCHAR | MYSQL_TYPE_TINY_BLOB
+        | MYSQL_TYPE_MEDIUM_BLOB | MYSQL_TYPE_LONG_BLOB | MYSQL_TYPE_BLOB
+            if binary =>
+        {
+            (ColType::Bytes, MyKind::Bytes)
+        }
+        _ => (ColType::Text, MyKind::Text),
+    }
+}
+
+fn decode_row(
+    row: &Row,
+    kinds: &[(ColType, MyKind)],
+    names: &[(String, ColType)],
+) -> Result<Vec<Value>, BackendError> {
+    kinds
+        .iter()
+        .enumerate()
+        .map(|(i, (_, kind))| match row.as_ref(i) {
+            None | Some(mysql_async::Value::NULL) => Ok(Value::Null),
+            Some(mysql_async::Value::Bytes(bytes)) => decode(*kind, bytes).map_err(|m| {
+                let name = names.get(i).map(|n| n.0.as_str()).unwrap_or("?");
+                BackendError::Convert(format!("column \"{name}\": {m}"))
+            }),
+            Some(other) => Err(BackendError::Convert(format!(
+                "unexpected binary-protocol value {other:?}"
+            ))),
+        })
+        .collect()
+}
+
+fn decode(kind: MyKind, raw: &[u8]) -> Result<Value, String> {
+    let text = || std::str::from_utf8(raw).map_err(|e| e.to_string());
+    Ok(match kind {
+        MyKind::Int => Value::Int(
+            text()?
+                .trim()
+                .parse()
+                .map_err(|e| format!("bad integer {:?}: {e}", String::from_utf8_lossy(raw)))?,
+        ),
+        MyKind::Float => Value::Float(
+            text()?
+                .trim()
+                .parse()
+                .map_err(|e| format!("bad float {:?}: {e}", String::from_utf8_lossy(raw)))?,
+        ),
+        MyKind::BigUnsigned | MyKind::Text => Value::Text(String::from_utf8_lossy(raw).into_owned()),
+        MyKind::Bytes => Value::Bytes(raw.to_vec()),
+        MyKind::Date => parse_date(text()?).map_or(Value::Null, Value::Date),
+        MyKind::DateTime => parse_datetime(text()?).map_or(Value::Null, Value::Timestamp),
+        MyKind::Time => match parse_time(text()?) {
+            Some(us) => Value::Time(us),
+            None => {
+                tracing::warn!(value = text()?, "MySQL TIME outside 00:00:00..24:00:00 returned as NULL");
+                Value::Null
+            }
+        },
+        MyKind::Bit1 => Value::Bool(raw.iter().any(|b| *b != 0)),
+        MyKind::Bits => Value::Int(raw.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)) as i64),
+    })
+}
+
+/// `YYYY-MM-DD` → days since 1970-01-01; `None` for zero or invalid dates.
+fn parse_date(s: &str) -> Option<i32> {
+    let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
+    Some(chrono::Datelike::num_days_from_ce(&d) - 719_163)
+}
+
+/// `YYYY-MM-DD HH:MM:SS[.ffffff]` → microseconds since 1970-01-01; `None` for zero dates.
+fn parse_datetime(s: &str) -> Option<i64> {
+    let dt = chrono::NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M:%S%.f").ok()?;
+    Some(dt.and_utc().timestamp_micros())
+}
+
+/// `HH:MM:SS[.ffffff]` → microseconds since midnight; `None` when negative, 24 hours or
+/// more, or malformed (MySQL TIME spans -838:59:59..838:59:59).
+fn parse_time(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if s.starts_with('-') {
+        return None;
+    }
+    let (hms, frac) = s.split_once('.').unwrap_or((s, ""));
+    let mut parts = hms.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, m, sec) = (parts.next()??, parts.next()??, parts.next()??);
+    if parts.next().is_some() || !(0..24).contains(&h) || !(0..60).contains(&m) || !(0..60).contains(&sec) {
+        return None;
+    }
+    let mut micros = 0i64;
+    if !frac.is_empty() {
+        if frac.len() > 6 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        micros = format!("{frac:0<6}").parse().ok()?;
+    }
+    Some(((h * 60 + m) * 60 + sec) * 1_000_000 + micros)
+}
+
+// ---------------------------------------------------------------------------
+// Errors
+
+/// Any failure while getting a connection is a connection failure.
+fn connect_error(e: mysql_async::Error, secrets: &[String]) -> BackendError {
+    let msg = match &e {
+        mysql_async::Error::Server(s) => s.message.clone(),
+        other => other.to_string(),
+    };
+    BackendError::Connect(scrub(&msg, secrets))
+}
+
+/// Maps a driver error; server errors get a PostgreSQL SQLSTATE where one fits.
+fn my_error(e: mysql_async::Error, timeout: Duration, secrets: &[String]) -> BackendError {
+    use mysql_async::{DriverError, Error};
+    match e {
+        Error::Server(s) => server_error(s.code, &s.state, scrub(&s.message, secrets), timeout),
+        Error::Io(_)
+        | Error::Url(_)
+        | Error::Driver(
+            DriverError::ConnectionClosed
+            | DriverError::PacketOutOfOrder
+            | DriverError::PoolDisconnected,
+        ) => BackendError::Connect(scrub(&e.to_string(), secrets)),
+        other => BackendError::Other(scrub(&other.to_string(), secrets)),
+    }
+}
+
+fn server_error(code: u16, state: &str, message: String, timeout: Duration) -> BackendError {
+    let sqlstate = match code {
+        1792 => return BackendError::ReadOnly(message),
+        // max_statement_time (MariaDB) / max_execution_time (MySQL) exceeded
+        1969 | 3024 => return BackendError::Timeout(timeout),
+        1317 => Some("57014"),
+        1146 | 1051 => Some("42P01"),
+        1054 => Some("42703"),
+        1064 | 1149 => Some("42601"),
+        1142 | 1143 | 1044 | 1045 | 1227 => Some("42501"),
+        1049 => Some("3D000"),
+        1050 => Some("42P07"),
+        1052 => Some("42702"),
+        1048 => Some("23502"),
+        1062 | 1586 => Some("23505"),
+        1216 | 1217 | 1451 | 1452 => Some("23503"),
+        1305 | 1630 => Some("42883"),
+        1055 | 1056 | 1111 => Some("42803"),
+        1264 => Some("22003"),
+        1365 => Some("22012"),
+        1406 => Some("22001"),
+        _ => None,
+    };
+    let sqlstate = sqlstate
+        .map(str::to_string)
+        .or_else(|| (state.len() == 5 && state != "HY000").then(|| state.to_string()));
+    BackendError::Query { sqlstate, message }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_statement_only() {
+        assert_eq!(single_statement("SELECT 1").unwrap(), "SELECT 1");
+        assert_eq!(single_statement("SELECT 1 ;  \n").unwrap(), "SELECT 1");
+        assert_eq!(single_statement("SELECT 1; -- done\n").unwrap(), "SELECT 1");
+        assert_eq!(single_statement("SELECT ';' , \"a;b\", `c;d`").unwrap(), "SELECT ';' , \"a;b\", `c;d`");
+        assert_eq!(single_statement("SELECT 'it''s; ok', 'x\\';y'").unwrap(), "SELECT 'it''s; ok', 'x\\';y'");
+        assert_eq!(single_statement("SELECT 1 /* ; */ # ;\n").unwrap(), "SELECT 1");
+        assert_eq!(single_statement("SELECT 'é';").unwrap(), "SELECT 'é'");
+        assert!(single_statement("SELECT 1; DROP TABLE t").is_err());
+        assert!(single_statement("SELECT 1;;'x'").is_err());
+        assert!(single_statement("SELECT 1 /*! ; DROP TABLE t */").is_err());
+    }
+
+    #[test]
+    fn type_mapping() {
+        use ColumnType::*;
+        let none = ColumnFlags::empty();
+        let unsigned = ColumnFlags::UNSIGNED_FLAG;
+        assert_eq!(classify(MYSQL_TYPE_TINY, none, 63, 4).0, ColType::Int16);
+        assert_eq!(classify(MYSQL_TYPE_SHORT, unsigned, 63, 5).0, ColType::Int32);
+        assert_eq!(classify(MYSQL_TYPE_LONG, none, 63, 11).0, ColType::Int32);
+        assert_eq!(classify(MYSQL_TYPE_LONG, unsigned, 63, 10).0, ColType::Int64);
+        assert_eq!(classify(MYSQL_TYPE_LONGLONG, none, 63, 20).0, ColType::Int64);
+        assert_eq!(
+            classify(MYSQL_TYPE_LONGLONG, unsigned, 63, 20),
+            (ColType::Numeric, MyKind::BigUnsigned)
+        );
+        assert_eq!(classify(MYSQL_TYPE_FLOAT, none, 63, 12).0, ColType::Float32);
+        assert_eq!(classify(MYSQL_TYPE_DOUBLE, none, 63, 22).0, ColType::Float64);
+        assert_eq!(classify(MYSQL_TYPE_NEWDECIMAL, none, 63, 12).0, ColType::Numeric);
+        assert_eq!(classify(MYSQL_TYPE_VAR_STRING, none, 45, 400).0, ColType::Text);
+        assert_eq!(classify(MYSQL_TYPE_VAR_STRING, none, 63, 10).0, ColType::Bytes);
+        assert_eq!(classify(MYSQL_TYPE_BLOB, none, 63, 65535).0, ColType::Bytes);
+        // MariaDB JSON: a utf8mb4 LONGTEXT/BLOB
+        assert_eq!(classify(MYSQL_TYPE_BLOB, none, 45, u32::MAX).0, ColType::Text);
+        assert_eq!(classify(MYSQL_TYPE_JSON, none, 63, u32::MAX).0, ColType::Json);
+        assert_eq!(classify(MYSQL_TYPE_STRING, ColumnFlags::ENUM_FLAG, 45, 4).0, ColType::Text);
+        assert_eq!(classify(MYSQL_TYPE_DATE, none, 63, 10).0, ColType::Date);
+        assert_eq!(classify(MYSQL_TYPE_DATETIME, none, 63, 19).0, ColType::Timestamp);
+        assert_eq!(classify(MYSQL_TYPE_TIMESTAMP, none, 63, 19).0, ColType::Timestamp);
+        assert_eq!(classify(MYSQL_TYPE_TIME, none, 63, 10).0, ColType::Time);
+        assert_eq!(classify(MYSQL_TYPE_YEAR, unsigned, 63, 4).0, ColType::Int32);
+        assert_eq!(classify(MYSQL_TYPE_BIT, unsigned, 63, 1).0, ColType::Bool);
+        assert_eq!(classify(MYSQL_TYPE_BIT, unsigned, 63, 8).0, ColType::Int64);
+        assert_eq!(classify(MYSQL_TYPE_NULL, none, 63, 0).0, ColType::Text);
+    }
+
+    #[test]
+    fn value_decoding() {
+        assert_eq!(decode(MyKind::Int, b"-42").unwrap(), Value::Int(-42));
+        assert_eq!(decode(MyKind::Float, b"1.5").unwrap(), Value::Float(1.5));
+        assert_eq!(
+            decode(MyKind::BigUnsigned, b"18446744073709551615").unwrap(),
+            Value::Text("18446744073709551615".into())
+        );
+        assert_eq!(decode(MyKind::Date, b"1970-01-02").unwrap(), Value::Date(1));
+        assert_eq!(decode(MyKind::Date, b"0000-00-00").unwrap(), Value::Null);
+        assert_eq!(
+            decode(MyKind::DateTime, b"1970-01-01 00:00:01.25").unwrap(),
+            Value::Timestamp(1_250_000)
+        );
+        assert_eq!(decode(MyKind::DateTime, b"0000-00-00 00:00:00").unwrap(), Value::Null);
+        assert_eq!(decode(MyKind::Time, b"01:02:03.5").unwrap(), Value::Time(3_723_500_000));
+        assert_eq!(decode(MyKind::Time, b"-01:00:00").unwrap(), Value::Null);
+        assert_eq!(decode(MyKind::Time, b"25:00:00").unwrap(), Value::Null);
+        assert_eq!(decode(MyKind::Bit1, &[1]).unwrap(), Value::Bool(true));
+        assert_eq!(decode(MyKind::Bits, &[1, 0]).unwrap(), Value::Int(256));
+        assert!(decode(MyKind::Int, b"x").is_err());
+    }
+
+    #[test]
+    fn errors_map_to_sqlstates() {
+        let t = Duration::from_secs(1);
+        let state = |code, st: &str| match server_error(code, st, "m".into(), t) {
+            BackendError::Query { sqlstate, .. } => sqlstate,
+            other => panic!("unexpected {other:?}"),
+        };
+        assert_eq!(state(1146, "42S02").as_deref(), Some("42P01"));
+        assert_eq!(state(1054, "42S22").as_deref(), Some("42703"));
+        assert_eq!(state(1064, "42000").as_deref(), Some("42601"));
+        assert_eq!(state(1142, "42000").as_deref(), Some("42501"));
+        assert_eq!(state(9999, "HY000"), None);
+        assert_eq!(state(9998, "22007").as_deref(), Some("22007"));
+        assert!(matches!(server_error(1792, "25006", "ro".into(), t), BackendError::ReadOnly(_)));
+        assert!(matches!(server_error(1969, "70100", "slow".into(), t), BackendError::Timeout(_)));
+    }
+
+    #[test]
+    fn mariadb_wrapping() {
+        let t = Duration::from_millis(1500);
+        assert_eq!(
+            mariadb_statement("SELECT 1", true, t),
+            "SET STATEMENT tx_read_only=1, max_statement_time=1.5 FOR SELECT 1"
+        );
+        assert_eq!(
+            mariadb_statement("insert into t values (1)", false, Duration::from_secs(5)),
+            "SET STATEMENT max_statement_time=5 FOR insert into t values (1)"
+        );
+        assert_eq!(mariadb_statement("SET @a = 1", false, t), "SET @a = 1");
+    }
+}
