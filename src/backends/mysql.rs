@@ -283,15 +283,21 @@ impl Job {
             .zip(&kinds)
             .map(|(c, (t, _))| (c.name_str().into_owned(), *t))
             .collect();
-        let mut batcher = Batcher::new(&named);
-        sink.send(Msg::Rows(batcher.schema())).await?;
+        let mut batcher = Batcher::new(&named, false);
+        // The head goes out after the first row, so errors raised before it (timeouts
+        // included) fail `query` itself rather than the stream.
+        let mut head = Some(batcher.schema());
         let limit = self.row_limit.unwrap_or(usize::MAX);
         let mut count = 0usize;
         let mut finish = Finish::Complete;
         loop {
             // At the limit this reads one row past it (already on its way from the
             // server) only to learn whether the result was cut short.
-            let Some(row) = result.next().await.map_err(map)? else {
+            let next = result.next().await.map_err(map)?;
+            if let Some(schema) = head.take() {
+                sink.send(Msg::Rows(schema)).await?;
+            }
+            let Some(row) = next else {
                 break;
             };
             if count >= limit {

@@ -301,19 +301,28 @@ impl Job {
             .zip(&kinds)
             .map(|(c, k)| (c.name().to_string(), k.col_type()))
             .collect();
-        let mut batcher = Batcher::new(&columns);
-        sink.send(Msg::Rows(batcher.schema())).await?;
+        let mut batcher = Batcher::new(&columns, !self.read_only);
         let portal = txn.bind(&stmt, &[]).await.map_err(map)?;
+        // The head goes out after the first chunk, so errors raised before the first
+        // row (timeouts included) fail `query` itself rather than the stream.
+        let mut head = Some(batcher.schema());
         let mut left = self.row_limit.unwrap_or(usize::MAX);
-        while left > 0 {
+        loop {
             let want = left.min(BATCH_ROWS);
-            let chunk = i32::try_from(want).unwrap_or(i32::MAX);
-            let rows = txn.query_portal(&portal, chunk).await.map_err(map)?;
+            let rows = if want == 0 {
+                Vec::new()
+            } else {
+                let chunk = i32::try_from(want).unwrap_or(i32::MAX);
+                txn.query_portal(&portal, chunk).await.map_err(map)?
+            };
+            if let Some(schema) = head.take() {
+                sink.send(Msg::Rows(schema)).await?;
+            }
             for row in &rows {
                 batcher.push(decode_row(row, &kinds)?, sink).await?;
             }
             left = left.saturating_sub(rows.len());
-            if rows.len() < want {
+            if left == 0 || rows.len() < want {
                 break;
             }
         }
@@ -455,7 +464,10 @@ enum PgKind {
     MacAddr,
     Bits,
     Array(Box<PgKind>),
-    /// UTF-8 text when the bytes are valid UTF-8 (enums are), else `\x<hex>`
+    Range(Box<PgKind>),
+    /// composite values and anonymous records
+    Record,
+    /// printable UTF-8 as text (enums are), anything else as `\x<hex>`
     Other,
 }
 
@@ -508,6 +520,9 @@ fn pg_kind(ty: &Type) -> PgKind {
             Kind::Enum(_) => PgKind::Text,
             Kind::Domain(base) => pg_kind(base),
             Kind::Array(elem) => PgKind::Array(Box::new(pg_kind(elem))),
+            Kind::Range(elem) => PgKind::Range(Box::new(pg_kind(elem))),
+            Kind::Composite(_) => PgKind::Record,
+            _ if *ty == Type::RECORD => PgKind::Record,
             _ if ty.name() == "citext" => PgKind::Text,
             _ => PgKind::Other,
         },
@@ -538,6 +553,8 @@ impl PgKind {
             | PgKind::MacAddr
             | PgKind::Bits
             | PgKind::Array(_)
+            | PgKind::Range(_)
+            | PgKind::Record
             | PgKind::Other => ColType::Text,
         }
     }
@@ -670,9 +687,13 @@ fn decode(kind: &PgKind, raw: &[u8]) -> Result<Value, String> {
             )
         }
         PgKind::Array(elem) => Value::Text(array_text(elem, raw)?),
+        PgKind::Range(elem) => Value::Text(range_text(elem, raw)?),
+        PgKind::Record => Value::Text(record_text(raw)?),
         PgKind::Other => Value::Text(match std::str::from_utf8(raw) {
-            Ok(s) => s.to_string(),
-            Err(_) => format!("\\x{}", hex::encode(raw)),
+            Ok(s) if !s.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) => {
+                s.to_string()
+            }
+            _ => format!("\\x{}", hex::encode(raw)),
         }),
     })
 }
@@ -928,6 +949,68 @@ fn quote_element(s: &str) -> String {
     q
 }
 
+/// A range: flags (1 empty, 2 lower inclusive, 4 upper inclusive, 8 no lower,
+/// 16 no upper), then the present bounds as length + value: `[1,5)`, `empty`.
+fn range_text(elem: &PgKind, raw: &[u8]) -> Result<String, String> {
+    let mut r = Reader(raw);
+    let flags = r.u8()?;
+    if flags & 0x01 != 0 {
+        return Ok("empty".into());
+    }
+    let mut bound = |absent: bool| -> Result<String, String> {
+        if absent {
+            return Ok(String::new());
+        }
+        let len = usize::try_from(r.i32()?).map_err(|_| "negative range bound length".to_string())?;
+        Ok(quote_composite(&element_text(elem, r.take(len)?)?))
+    };
+    let lower = bound(flags & 0x08 != 0)?;
+    let upper = bound(flags & 0x10 != 0)?;
+    let open = if flags & 0x02 != 0 { '[' } else { '(' };
+    let close = if flags & 0x04 != 0 { ']' } else { ')' };
+    Ok(format!("{open}{lower},{upper}{close}"))
+}
+
+/// A composite value or record: field count, then per field its type oid and
+/// length + value; printed like PostgreSQL: `(1,abc,)`.
+fn record_text(raw: &[u8]) -> Result<String, String> {
+    let mut r = Reader(raw);
+    let fields = r.i32()?;
+    let mut out = String::from("(");
+    for i in 0..fields {
+        if i > 0 {
+            out.push(',');
+        }
+        let kind = Type::from_oid(r.u32()?).map_or(PgKind::Other, |t| pg_kind(&t));
+        if let Ok(len) = usize::try_from(r.i32()?) {
+            out.push_str(&quote_composite(&element_text(&kind, r.take(len)?)?));
+        }
+    }
+    out.push(')');
+    Ok(out)
+}
+
+/// Quotes a record field or range bound the way PostgreSQL does.
+fn quote_composite(s: &str) -> String {
+    let plain = !s.is_empty()
+        && !s
+            .chars()
+            .any(|c| matches!(c, '(' | ')' | '[' | ']' | ',' | '"' | '\\') || c.is_whitespace());
+    if plain {
+        return s.to_string();
+    }
+    let mut q = String::with_capacity(s.len() + 2);
+    q.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            q.push(c);
+        }
+        q.push(c);
+    }
+    q.push('"');
+    q
+}
+
 /// One array element in PostgreSQL's text form.
 fn element_text(kind: &PgKind, raw: &[u8]) -> Result<String, String> {
     Ok(match decode(kind, raw)? {
@@ -1091,18 +1174,22 @@ pub(super) async fn receive_head(mut rx: mpsc::Receiver<Msg>) -> Result<QueryRes
     }
 }
 
-/// Turns rows into batches of [`BATCH_ROWS`], always holding the last full batch back
-/// so the worker can finish (commit) before the consumer sees the final rows.
+/// Turns rows into batches of [`BATCH_ROWS`]. With `hold_back`, the last full batch
+/// is kept until the next one fills up or [`Batcher::finish`], so a writing worker can
+/// commit before the consumer has seen every row (a consumer that stops after the last
+/// row then cannot roll the write back by dropping the stream).
 pub(super) struct Batcher {
     builder: BatchBuilder,
+    hold_back: bool,
     pending: Option<RecordBatch>,
 }
 
 impl Batcher {
     /// A batcher for columns `(name, type)`.
-    pub(super) fn new(columns: &[(String, ColType)]) -> Self {
+    pub(super) fn new(columns: &[(String, ColType)], hold_back: bool) -> Self {
         Batcher {
             builder: BatchBuilder::new(columns),
+            hold_back,
             pending: None,
         }
     }
@@ -1117,7 +1204,9 @@ impl Batcher {
         self.builder.push_row(row)?;
         if self.builder.len() >= BATCH_ROWS {
             let batch = self.builder.finish()?;
-            if let Some(prev) = self.pending.replace(batch) {
+            if !self.hold_back {
+                sink.send(Msg::Batch(batch)).await?;
+            } else if let Some(prev) = self.pending.replace(batch) {
                 sink.send(Msg::Batch(prev)).await?;
             }
         }
@@ -1282,6 +1371,36 @@ mod tests {
             empty.extend_from_slice(&x.to_be_bytes());
         }
         assert_eq!(array_text(&PgKind::Text, &empty).unwrap(), "{}");
+    }
+
+    #[test]
+    fn ranges_and_records() {
+        let mut range = vec![0x02u8];
+        for x in [1i32, 5] {
+            range.extend_from_slice(&4i32.to_be_bytes());
+            range.extend_from_slice(&x.to_be_bytes());
+        }
+        assert_eq!(range_text(&PgKind::Int4, &range).unwrap(), "[1,5)");
+        assert_eq!(range_text(&PgKind::Int4, &[0x01]).unwrap(), "empty");
+        let mut unbounded = vec![0x08u8 | 0x04];
+        unbounded.extend_from_slice(&4i32.to_be_bytes());
+        unbounded.extend_from_slice(&9i32.to_be_bytes());
+        assert_eq!(range_text(&PgKind::Int4, &unbounded).unwrap(), "(,9]");
+        let mut record = Vec::new();
+        record.extend_from_slice(&3i32.to_be_bytes());
+        record.extend_from_slice(&23u32.to_be_bytes());
+        record.extend_from_slice(&4i32.to_be_bytes());
+        record.extend_from_slice(&1i32.to_be_bytes());
+        record.extend_from_slice(&25u32.to_be_bytes());
+        record.extend_from_slice(&3i32.to_be_bytes());
+        record.extend_from_slice(b"a b");
+        record.extend_from_slice(&25u32.to_be_bytes());
+        record.extend_from_slice(&(-1i32).to_be_bytes());
+        assert_eq!(record_text(&record).unwrap(), "(1,\"a b\",)");
+        assert_eq!(
+            decode(&PgKind::Other, &[2, 0, 0, 0, 4]).unwrap(),
+            Value::Text("\\x0200000004".into())
+        );
     }
 
     #[test]
