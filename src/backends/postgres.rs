@@ -8,11 +8,16 @@
 //! - Row-returning statements are bound to a portal and fetched in chunks of at most
 //!   [`BATCH_ROWS`] rows, never more than the row limit, so the server produces only
 //!   what is asked for.
+//! - The head (schema, or command tag) is sent after the first chunk of rows, so errors
+//!   raised before the first row fail `query` itself; later errors end the stream.
 //! - The client-side deadline covers the whole statement, streaming included. When it
-//!   passes, or when the caller drops the future or the stream, the statement is
-//!   cancelled on the server (`CancelRequest`), the worker waits until the server has
-//!   finished with the connection, and the connection is closed instead of being
-//!   returned to the pool (a late cancel signal can then never hit another statement).
+//!   passes, or when the caller drops the future or the stream, while the server is
+//!   working, the statement is cancelled on the server (`CancelRequest`), the worker
+//!   waits until the server has finished with the connection, and the connection is
+//!   closed instead of being returned to the pool (a late cancel signal can then never
+//!   hit another statement). While the worker merely waits for a slow consumer,
+//!   nothing runs on the server: the transaction is rolled back and the connection
+//!   pooled again.
 //!
 //! Values are read in PostgreSQL's binary format through [`Raw`], which accepts every
 //! type, and decoded here (numeric, interval, arrays and friends included).
@@ -23,6 +28,7 @@
 use std::error::Error as StdError;
 use std::fmt::Write as _;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,8 +43,8 @@ use tokio_postgres::{CancelToken, NoTls, Row};
 
 use super::types::{BatchBuilder, ColType, Value, BATCH_ROWS};
 use super::{
-    Backend, BackendError, BatchStream, ColumnInfo, Dialect, QueryOptions, QueryResult,
-    SchemaInfo, TableInfo,
+    Backend, BackendError, BatchStream, ColumnInfo, Dialect, QueryOptions, QueryResult, SchemaInfo,
+    TableInfo,
 };
 use crate::config::ConnectionConfig;
 
@@ -186,7 +192,7 @@ impl Backend for PostgresBackend {
             read_only: self.read_only || !opts.allow_write,
             row_limit: opts.row_limit,
             timeout: opts.timeout,
-            deadline: Instant::now() + opts.timeout,
+            deadline: deadline_after(opts.timeout),
             secrets: self.secrets.clone(),
         };
         tokio::spawn(job.run(sink));
@@ -260,12 +266,18 @@ impl Job {
         let mut client = client;
         let timed_out = match race(self.execute(&mut client, &sink), self.deadline, &sink).await {
             Race::Done(Ok(())) => return,
-            Race::Done(Err(e)) if !sink.is_closed() => return sink.fail(e).await,
-            Race::Done(Err(_)) | Race::Abandoned => false,
+            // The failed call is over; the dropped transaction queues its ROLLBACK.
+            Race::Done(Err(e)) => return sink.fail(e).await,
+            Race::Abandoned => false,
             Race::TimedOut => true,
         };
-        tracing::debug!(timed_out, "cancelling PostgreSQL statement");
-        cancel_and_discard(client, cancel).await;
+        // Between portal fetches, while waiting for the consumer, nothing runs on the
+        // server: dropping the transaction (ROLLBACK) is enough and the connection
+        // goes back to the pool. Otherwise cancel the running statement.
+        if !sink.was_waiting() {
+            tracing::debug!(timed_out, "cancelling PostgreSQL statement");
+            cancel_and_discard(client, cancel).await;
+        }
         if timed_out {
             sink.fail(BackendError::Timeout(self.timeout)).await;
         }
@@ -584,7 +596,10 @@ struct Reader<'a>(&'a [u8]);
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
         if self.0.len() < n {
-            return Err(format!("value truncated: wanted {n} more bytes, have {}", self.0.len()));
+            return Err(format!(
+                "value truncated: wanted {n} more bytes, have {}",
+                self.0.len()
+            ));
         }
         let (head, tail) = self.0.split_at(n);
         self.0 = tail;
@@ -682,7 +697,13 @@ fn decode(kind: &PgKind, raw: &[u8]) -> Result<Value, String> {
             let bytes = r.take(nbits.div_ceil(8))?;
             Value::Text(
                 (0..nbits)
-                    .map(|i| if bytes[i / 8] & (0x80 >> (i % 8)) != 0 { '1' } else { '0' })
+                    .map(|i| {
+                        if bytes[i / 8] & (0x80 >> (i % 8)) != 0 {
+                            '1'
+                        } else {
+                            '0'
+                        }
+                    })
                     .collect(),
             )
         }
@@ -690,23 +711,31 @@ fn decode(kind: &PgKind, raw: &[u8]) -> Result<Value, String> {
         PgKind::Range(elem) => Value::Text(range_text(elem, raw)?),
         PgKind::Record => Value::Text(record_text(raw)?),
         PgKind::Other => Value::Text(match std::str::from_utf8(raw) {
-            Ok(s) if !s.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) => {
-                s.to_string()
-            }
+            Ok(s) if printable(s) => s.to_string(),
             _ => format!("\\x{}", hex::encode(raw)),
         }),
     })
+}
+
+/// Text without control characters other than tab and line breaks (binary formats
+/// of unknown types may happen to be valid UTF-8, but not printable).
+fn printable(s: &str) -> bool {
+    !s.chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
 }
 
 /// NUMERIC binary format → exact decimal text (`ndigits, weight, sign, dscale`, then
 /// base-10000 digits), the way PostgreSQL prints it.
 fn numeric_text(raw: &[u8]) -> Result<String, String> {
     let mut r = Reader(raw);
-    let ndigits = usize::try_from(r.i16()?).map_err(|_| "negative numeric digit count".to_string())?;
+    let ndigits =
+        usize::try_from(r.i16()?).map_err(|_| "negative numeric digit count".to_string())?;
     let weight = i32::from(r.i16()?);
     let sign = r.u16()?;
     let dscale = usize::from(r.u16()?);
-    let digits = (0..ndigits).map(|_| r.i16()).collect::<Result<Vec<i16>, String>>()?;
+    let digits = (0..ndigits)
+        .map(|_| r.i16())
+        .collect::<Result<Vec<i16>, String>>()?;
     match sign {
         0x0000 | 0x4000 => {}
         0xC000 => return Ok("NaN".into()),
@@ -862,7 +891,8 @@ fn inet_text(raw: &[u8]) -> Result<String, String> {
 /// An array in PostgreSQL's text form: `{1,2,NULL}`, `{{a,b},{c,d}}`, `{"x y"}`.
 fn array_text(elem: &PgKind, raw: &[u8]) -> Result<String, String> {
     let mut r = Reader(raw);
-    let ndim = usize::try_from(r.i32()?).map_err(|_| "negative array dimension count".to_string())?;
+    let ndim =
+        usize::try_from(r.i32()?).map_err(|_| "negative array dimension count".to_string())?;
     let _has_nulls = r.i32()?;
     let _elem_oid = r.u32()?;
     if ndim == 0 {
@@ -961,7 +991,8 @@ fn range_text(elem: &PgKind, raw: &[u8]) -> Result<String, String> {
         if absent {
             return Ok(String::new());
         }
-        let len = usize::try_from(r.i32()?).map_err(|_| "negative range bound length".to_string())?;
+        let len =
+            usize::try_from(r.i32()?).map_err(|_| "negative range bound length".to_string())?;
         Ok(quote_composite(&element_text(elem, r.take(len)?)?))
     };
     let lower = bound(flags & 0x08 != 0)?;
@@ -1094,36 +1125,53 @@ pub(super) enum Msg {
 }
 
 /// The worker's end of the channel.
-pub(super) struct Sink(mpsc::Sender<Msg>);
+pub(super) struct Sink {
+    tx: mpsc::Sender<Msg>,
+    /// Set while a send waits for room in the channel; stays set when the sending
+    /// future is dropped mid-way.
+    waiting: AtomicBool,
+}
 
 /// A worker/consumer channel.
 pub(super) fn channel() -> (Sink, mpsc::Receiver<Msg>) {
     let (tx, rx) = mpsc::channel(CHANNEL_DEPTH);
-    (Sink(tx), rx)
+    let sink = Sink {
+        tx,
+        waiting: AtomicBool::new(false),
+    };
+    (sink, rx)
 }
 
 impl Sink {
     /// Sends one message; fails when the consumer went away.
     pub(super) async fn send(&self, msg: Msg) -> Result<(), BackendError> {
-        self.0
-            .send(msg)
-            .await
-            .map_err(|_| BackendError::Other("the query's consumer went away".into()))
+        self.waiting.store(true, Ordering::Release);
+        let sent = self.tx.send(msg).await;
+        self.waiting.store(false, Ordering::Release);
+        sent.map_err(|_| BackendError::Other("the query's consumer went away".into()))
     }
 
     /// Reports a failure (ignored when nobody listens any more).
     pub(super) async fn fail(&self, e: BackendError) {
-        let _ = self.0.send(Msg::Failed(e)).await;
+        let _ = self.tx.send(Msg::Failed(e)).await;
     }
 
-    /// Whether the consumer dropped its end (the future of `query` or the stream).
-    pub(super) fn is_closed(&self) -> bool {
-        self.0.is_closed()
+    /// Whether the worker was waiting for the consumer (not for the database) when
+    /// its work was last interrupted.
+    pub(super) fn was_waiting(&self) -> bool {
+        self.waiting.load(Ordering::Acquire)
     }
 
     async fn closed(&self) {
-        self.0.closed().await
+        self.tx.closed().await
     }
+}
+
+/// `timeout` from now (a year from now when `timeout` is absurdly large).
+pub(super) fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600))
 }
 
 /// How a raced piece of work ended.
@@ -1139,6 +1187,9 @@ pub(super) enum Race<T> {
 /// Runs `work` until it finishes, `deadline` passes, or the consumer goes away,
 /// whichever comes first; `work` is dropped in the latter two cases.
 pub(super) async fn race<F: Future>(work: F, deadline: Instant, sink: &Sink) -> Race<F::Output> {
+    if Instant::now() >= deadline {
+        return Race::TimedOut;
+    }
     tokio::select! {
         out = work => Race::Done(out),
         _ = tokio::time::sleep_until(deadline) => Race::TimedOut,
@@ -1155,7 +1206,9 @@ pub(super) async fn receive_head(mut rx: mpsc::Receiver<Msg>) -> Result<QueryRes
                     Msg::Batch(b) => Some((Ok(b), rx)),
                     Msg::Failed(e) => Some((Err(e), rx)),
                     Msg::Rows(_) | Msg::Command { .. } => Some((
-                        Err(BackendError::Other("unexpected message from query worker".into())),
+                        Err(BackendError::Other(
+                            "unexpected message from query worker".into(),
+                        )),
                         rx,
                     )),
                 }
@@ -1170,7 +1223,9 @@ pub(super) async fn receive_head(mut rx: mpsc::Receiver<Msg>) -> Result<QueryRes
         Some(Msg::Batch(_)) => Err(BackendError::Other(
             "query worker sent rows before their schema".into(),
         )),
-        None => Err(BackendError::Other("query worker ended without an answer".into())),
+        None => Err(BackendError::Other(
+            "query worker ended without an answer".into(),
+        )),
     }
 }
 
@@ -1240,17 +1295,31 @@ pub(super) fn command_tag(sql: &str) -> String {
             .unwrap_or_else(|| "SELECT".into()),
         "CREATE" | "DROP" | "ALTER" => {
             const MODIFIERS: &[&str] = &[
-                "OR", "REPLACE", "TEMP", "TEMPORARY", "UNIQUE", "UNLOGGED", "GLOBAL", "LOCAL",
-                "RECURSIVE", "DEFINER", "ALGORITHM", "CONCURRENTLY", "ONLINE", "OFFLINE",
+                "OR",
+                "REPLACE",
+                "TEMP",
+                "TEMPORARY",
+                "UNIQUE",
+                "UNLOGGED",
+                "GLOBAL",
+                "LOCAL",
+                "RECURSIVE",
+                "DEFINER",
+                "ALGORITHM",
+                "CONCURRENTLY",
+                "ONLINE",
+                "OFFLINE",
             ];
             let mut object = words[1..]
                 .iter()
                 .skip_while(|w| MODIFIERS.contains(&w.as_str()));
             match object.next() {
-                Some(w) if matches!(w.as_str(), "MATERIALIZED" | "FOREIGN") => match object.next() {
-                    Some(next) => format!("{first} {w} {next}"),
-                    None => format!("{first} {w}"),
-                },
+                Some(w) if matches!(w.as_str(), "MATERIALIZED" | "FOREIGN") => {
+                    match object.next() {
+                        Some(next) => format!("{first} {w} {next}"),
+                        None => format!("{first} {w}"),
+                    }
+                }
                 Some(w) => format!("{first} {w}"),
                 None => first.clone(),
             }
@@ -1316,7 +1385,10 @@ mod tests {
 
     #[test]
     fn numeric_decoding() {
-        assert_eq!(numeric_text(&numeric(0, 0, 2, &[123, 4500])).unwrap(), "123.45");
+        assert_eq!(
+            numeric_text(&numeric(0, 0, 2, &[123, 4500])).unwrap(),
+            "123.45"
+        );
         assert_eq!(numeric_text(&numeric(-1, 0, 3, &[10])).unwrap(), "0.001");
         assert_eq!(numeric_text(&numeric(0, 0x4000, 0, &[7])).unwrap(), "-7");
         assert_eq!(numeric_text(&numeric(1, 0, 0, &[1, 0])).unwrap(), "10000");
@@ -1328,14 +1400,20 @@ mod tests {
             "1234567890.123456"
         );
         assert_eq!(numeric_text(&numeric(0, 0xC000, 0, &[])).unwrap(), "NaN");
-        assert_eq!(numeric_text(&numeric(0, 0xD000, 0, &[])).unwrap(), "Infinity");
+        assert_eq!(
+            numeric_text(&numeric(0, 0xD000, 0, &[])).unwrap(),
+            "Infinity"
+        );
         assert!(numeric_text(&[0, 1]).is_err());
     }
 
     #[test]
     fn interval_formatting() {
         let h = 3_600_000_000i64;
-        assert_eq!(interval_text(2 * h + 3 * 60_000_000 + 4_000_000, 1, 0), "1 day 02:03:04");
+        assert_eq!(
+            interval_text(2 * h + 3 * 60_000_000 + 4_000_000, 1, 0),
+            "1 day 02:03:04"
+        );
         assert_eq!(interval_text(0, 0, 0), "00:00:00");
         assert_eq!(interval_text(0, 3, 14), "1 year 2 mons 3 days");
         assert_eq!(interval_text(-2 * h, -1, 0), "-1 days -02:00:00");
@@ -1405,8 +1483,14 @@ mod tests {
 
     #[test]
     fn scalar_decoding() {
-        assert_eq!(decode(&PgKind::Int2, &7i16.to_be_bytes()).unwrap(), Value::Int(7));
-        assert_eq!(decode(&PgKind::Date, &0i32.to_be_bytes()).unwrap(), Value::Date(10_957));
+        assert_eq!(
+            decode(&PgKind::Int2, &7i16.to_be_bytes()).unwrap(),
+            Value::Int(7)
+        );
+        assert_eq!(
+            decode(&PgKind::Date, &0i32.to_be_bytes()).unwrap(),
+            Value::Date(10_957)
+        );
         assert_eq!(
             decode(&PgKind::Jsonb, b"\x01{\"a\": 1}").unwrap(),
             Value::Text("{\"a\": 1}".into())
@@ -1415,7 +1499,10 @@ mod tests {
             decode(&PgKind::Other, &[0xff, 0x00]).unwrap(),
             Value::Text("\\xff00".into())
         );
-        assert_eq!(decode(&PgKind::Other, b"happy").unwrap(), Value::Text("happy".into()));
+        assert_eq!(
+            decode(&PgKind::Other, b"happy").unwrap(),
+            Value::Text("happy".into())
+        );
         assert_eq!(
             decode(&PgKind::Inet, &[2, 24, 1, 4, 10, 0, 0, 0]).unwrap(),
             Value::Text("10.0.0.0/24".into())
@@ -1437,9 +1524,15 @@ mod tests {
         assert_eq!(command_tag("insert into t values (1)"), "INSERT");
         assert_eq!(command_tag("  -- c\n/* x */ Update t set a=1"), "UPDATE");
         assert_eq!(command_tag("CREATE TABLE t (a int)"), "CREATE TABLE");
-        assert_eq!(command_tag("create or replace view v as select 1"), "CREATE VIEW");
+        assert_eq!(
+            command_tag("create or replace view v as select 1"),
+            "CREATE VIEW"
+        );
         assert_eq!(command_tag("CREATE UNIQUE INDEX i ON t(a)"), "CREATE INDEX");
-        assert_eq!(command_tag("drop materialized view m"), "DROP MATERIALIZED VIEW");
+        assert_eq!(
+            command_tag("drop materialized view m"),
+            "DROP MATERIALIZED VIEW"
+        );
         assert_eq!(command_tag("WITH d AS (SELECT 1) DELETE FROM t"), "DELETE");
         assert_eq!(command_tag("truncate t"), "TRUNCATE TABLE");
         assert_eq!(command_tag(""), "OK");
@@ -1447,7 +1540,10 @@ mod tests {
 
     #[test]
     fn secrets_are_scrubbed() {
-        let secrets = vec!["postgres://u:hunter2@h/db".to_string(), "hunter2".to_string()];
+        let secrets = vec![
+            "postgres://u:hunter2@h/db".to_string(),
+            "hunter2".to_string(),
+        ];
         assert_eq!(
             scrub("bad url postgres://u:hunter2@h/db and hunter2", &secrets),
             "bad url *** and ***"
@@ -1467,7 +1563,10 @@ mod tests {
         assert_eq!(pg_kind(&Type::INT4).col_type(), ColType::Int32);
         assert_eq!(pg_kind(&Type::OID).col_type(), ColType::Int64);
         assert_eq!(pg_kind(&Type::JSONB).col_type(), ColType::Json);
-        assert_eq!(pg_kind(&Type::INT4_ARRAY), PgKind::Array(Box::new(PgKind::Int4)));
+        assert_eq!(
+            pg_kind(&Type::INT4_ARRAY),
+            PgKind::Array(Box::new(PgKind::Int4))
+        );
         assert_eq!(pg_kind(&Type::NUMERIC).col_type(), ColType::Numeric);
     }
 }

@@ -12,7 +12,6 @@ use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::Value as SqlValue;
-use sqlparser::ast::Visit;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
@@ -119,8 +118,8 @@ fn run(tables: Tables, sql: String, row_limit: usize) -> Result<(SchemaRef, Vec<
     }
     conn.execute_batch("PRAGMA query_only = ON;").map_err(err)?;
     let mut st = conn.prepare(&sql).map_err(err)?;
-    let names: Vec<String> = st.column_names().iter().map(|s| s.to_string()).collect();
-    let decls: Vec<Option<String>> = st.columns().iter().map(|c| c.decl_type().map(str::to_string)).collect();
+    let names: Vec<String> = st.column_names().map(|s| s.to_string()).collect();
+    let decls: Vec<Option<String>> = st.columns().map(|c| c.decl_type().map(str::to_string)).collect();
     let n = names.len();
     let mut raw: Vec<Vec<SqlValue>> = Vec::new();
     let mut rows = st.query([]).map_err(err)?;

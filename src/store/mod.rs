@@ -25,7 +25,7 @@ pub enum StoreError {
 }
 
 /// One chat session.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SessionRecord {
     /// Session id.
     pub id: Uuid,

@@ -17,7 +17,7 @@ use futures::sink::{Sink, SinkExt};
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{
-    DescribePortalResponse, DescribeStatementResponse, FieldInfo, QueryResponse, Response, Tag,
+    DescribePortalResponse, DescribeResponse, DescribeStatementResponse, FieldInfo, QueryResponse, Response, Tag,
 };
 use pgwire::api::stmt::{QueryParser, StoredStatement};
 use pgwire::api::store::PortalStore;
@@ -35,7 +35,7 @@ use crate::session::Session;
 
 use self::command::{Command, Question, TxControl};
 use self::errors::{engine_error, error, session_error, syntax_error, user_error};
-use self::probes::{ProbeContext, Table};
+use self::probes::ProbeContext;
 
 /// Per-connection session, kept in pgwire's session extensions.
 struct SessionSlot(Mutex<Session>);

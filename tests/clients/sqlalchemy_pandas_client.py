@@ -6,6 +6,11 @@ statement, rollback, and a good one on the same connection."""
 from clientlib import *  # noqa: F401,F403
 
 
+def frame_rows(df):
+    """(str, int, Decimal) tuples from a frame of the ASK result (floats via their repr)."""
+    return [(r.source_db, int(r.orders), Decimal(str(r.revenue))) for r in df.itertuples(index=False)]
+
+
 def run():
     import pandas as pd
     import sqlalchemy
@@ -22,21 +27,21 @@ def run():
         check_names(df.columns, ASK_COLUMNS, "read_sql ASK :q")
         check(str(df["orders"].dtype) == "int64", f"orders dtype {df['orders'].dtype}, want int64")
         check(str(df["source_db"].dtype) in ("object", "str", "string"), f"source_db dtype {df['source_db'].dtype}, want a string dtype")
-        rows = [(r.source_db, int(r.orders), r.revenue) for r in df.itertuples(index=False)]
-        check_ask_rows(rows, "read_sql ASK :q")
-        check(all(isinstance(v, Decimal) for v in df["revenue"]), f"revenue values {list(df['revenue'])!r}, want Decimal")
+        # pandas turns the driver's Decimal into float64 (coerce_float=True, the default)
+        check(str(df["revenue"].dtype) == "float64", f"revenue dtype {df['revenue'].dtype}, want float64")
+        check_ask_rows(frame_rows(df), "read_sql ASK :q")
 
         step("pandas.read_sql(plain string ASK) — pandas checks first whether it is a table name")
         df = pd.read_sql(ask_literal(), conn)
         check_names(df.columns, ASK_COLUMNS, "read_sql ASK literal")
-        check_ask_rows([(r.source_db, int(r.orders), r.revenue) for r in df.itertuples(index=False)], "read_sql ASK literal")
+        check_ask_rows(frame_rows(df), "read_sql ASK literal")
 
         step("pandas.read_sql passthrough with a bound parameter")
         df = pd.read_sql(text("SELECT id, customer, amount FROM orders WHERE id = :id"), conn, params={"id": PASSTHROUGH_ID})
         check_names(df.columns, PASSTHROUGH_COLUMNS, "read_sql passthrough")
         check(len(df) == 1, f"passthrough: {df!r}")
         r = df.iloc[0]
-        check_passthrough_row((int(r["id"]), r["customer"], r["amount"]))
+        check_passthrough_row((int(r["id"]), r["customer"], Decimal(str(r["amount"]))))
 
         step("Connection.execute passthrough: cursor description types")
         res = conn.execute(text("SELECT id, customer, amount FROM orders WHERE id = :id"), {"id": PASSTHROUGH_ID})
@@ -52,7 +57,7 @@ def run():
         conn.rollback()
         step("good statement on the same connection")
         df = pd.read_sql(text("ASK :q"), conn, params={"q": QUESTION})
-        check_ask_rows([(r.source_db, int(r.orders), r.revenue) for r in df.itertuples(index=False)], "ASK after rollback")
+        check_ask_rows(frame_rows(df), "ASK after rollback")
     engine.dispose()
 
 
