@@ -15,7 +15,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use arrow::array::{new_null_array, Array, ArrayRef, AsArray, RecordBatchOptions, StringArray};
+use arrow::array::{
+    make_array, new_null_array, Array, ArrayRef, AsArray, RecordBatchOptions, StringArray,
+};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::error::ArrowError;
@@ -573,9 +575,28 @@ fn write_json(out: &mut String, array: &dyn Array, i: usize) -> Result<(), Arrow
             }
             None => push_json_string(out, &array_value_to_string(array, i)?),
         },
-        _ => push_json_string(out, &array_value_to_string(array, i)?),
+        _ => push_json_string(out, &display_value(array, i)?),
     }
     Ok(())
+}
+
+/// Element `i` as display text. Arrow cannot format a timestamp labelled with a named time
+/// zone (such as `UTC`) without its `chrono-tz` feature; the values are UTC instants, so
+/// they are formatted without the label and marked `Z`.
+fn display_value(array: &dyn Array, i: usize) -> Result<String, ArrowError> {
+    if let DataType::Timestamp(unit, Some(_)) = array.data_type() {
+        let naive = array
+            .slice(i, 1)
+            .to_data()
+            .into_builder()
+            .data_type(DataType::Timestamp(*unit, None))
+            .build()?;
+        return Ok(format!(
+            "{}Z",
+            array_value_to_string(make_array(naive).as_ref(), 0)?
+        ));
+    }
+    array_value_to_string(array, i)
 }
 
 fn write_json_array(out: &mut String, items: &dyn Array) -> Result<(), ArrowError> {
@@ -907,30 +928,24 @@ mod tests {
                    [[1, 2], [3]] AS nested, {'x': [1.5, NULL], 'y': DATE '2024-05-06'} AS st, \
                    'inf'::DOUBLE AS inf, NULL AS nothing, 123.456::DECIMAL(38,3) AS d38, true AS yes, \
                    union_value(num := 2) AS un, [1, 2]::INTEGER[2] AS arr";
-        let conn = Connection::open_in_memory().expect("mem");
-        conn.execute_batch("CREATE TYPE ENUM_T AS ENUM ('a', 'b')").expect("type");
-        let mut st = conn.prepare(sql).expect("prep");
-        let raw = st.stream_arrow([]).expect("run");
-        println!("RAW {:#?}", raw.get_schema());
-        drop(raw);
-        drop(st);
-        drop(conn);
         let rw = DuckdbBackend::open(&config(&path, false)).expect("open");
         drop(b);
-        match rw.query("CREATE TYPE ENUM_T AS ENUM ('a', 'b')", &opts(None, true)).await {
+        match rw
+            .query("CREATE TYPE ENUM_T AS ENUM ('a', 'b')", &opts(None, true))
+            .await
+        {
             Ok(QueryResult::Command { .. }) => {}
             other => panic!("create type: {other:?}"),
         }
         let (schema, batches) = rows_of(&rw, sql, &opts(None, false)).await;
-        assert!(schema.fields().iter().all(|f| allowed(f.data_type())), "{schema:#?}");
+        assert!(
+            schema.fields().iter().all(|f| allowed(f.data_type())),
+            "{schema:#?}"
+        );
         let batch = &batches[0];
-        for (field, column) in schema.fields().iter().zip(batch.columns()) {
-            let text = array_value_to_string(column.as_ref(), 0).expect("display");
-            println!("{:>8} {:?} {:?} = {text}", field.name(), field.data_type(), field.metadata());
-        }
         let col = |name: &str| {
             let i = schema.index_of(name).expect("column");
-            array_value_to_string(batch.column(i).as_ref(), 0).expect("display")
+            display_value(batch.column(i).as_ref(), 0).expect("display")
         };
         assert_eq!(col("h"), "170141183460469231731687303715884105727");
         assert_eq!(col("d38"), "123.456");
@@ -940,6 +955,18 @@ mod tests {
         assert_eq!(col("e"), "b");
         assert_eq!(col("ut"), "255");
         assert_eq!(col("ui"), "4000000000");
+        assert_eq!(col("tz"), "2024-01-02T03:04:05.678Z");
+        assert_eq!(col("ns"), "2024-01-02T03:04:05.123456");
+        assert_eq!(col("arr"), "[1,2]");
+        // a time zone inside a nested value is rendered, not an error
+        let (_, batches) = rows_of(
+            &rw,
+            "SELECT [TIMESTAMPTZ '2024-01-02 03:04:05+00'] AS l",
+            &opts(None, false),
+        )
+        .await;
+        let l = display_value(batches[0].column(0).as_ref(), 0).expect("display");
+        assert_eq!(l, "[\"2024-01-02T03:04:05Z\"]");
     }
 
     #[tokio::test]
@@ -957,8 +984,15 @@ mod tests {
             Ok(QueryResult::Command { .. }) => panic!("expected rows"),
             Err(e) => Err(e),
         };
-        assert!(matches!(outcome, Err(BackendError::Timeout(_))), "{outcome:?}");
-        assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+        assert!(
+            matches!(outcome, Err(BackendError::Timeout(_))),
+            "{outcome:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[tokio::test]

@@ -177,6 +177,21 @@ pub trait Backend: Send + Sync {
 
     /// Cheap liveness check (`SELECT 1`).
     async fn ping(&self) -> Result<(), BackendError>;
+
+    /// Parameter types and result columns of `sql` without running it, where the
+    /// database can tell (PostgreSQL prepares it). Default: `None` (unknown).
+    async fn describe(&self, _sql: &str) -> Result<Option<Described>, BackendError> {
+        Ok(None)
+    }
+}
+
+/// What a database says about a statement before it runs.
+#[derive(Debug, Clone)]
+pub struct Described {
+    /// One type per `$n` parameter.
+    pub params: Vec<types::ColType>,
+    /// The result columns (empty for statements without rows).
+    pub schema: SchemaRef,
 }
 
 /// Opens the backend for a configured connection. Network backends connect lazily

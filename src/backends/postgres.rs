@@ -199,6 +199,21 @@ impl Backend for PostgresBackend {
         receive_head(rx).await
     }
 
+    async fn describe(&self, sql: &str) -> Result<Option<super::Described>, BackendError> {
+        let client = self.client().await?;
+        let stmt = tokio::time::timeout(PING_TIMEOUT, client.prepare(sql))
+            .await
+            .map_err(|_| BackendError::Timeout(PING_TIMEOUT))?
+            .map_err(|e| pg_error(e, PING_TIMEOUT, &self.secrets))?;
+        let params = stmt.params().iter().map(|t| pg_kind(t).col_type()).collect();
+        let columns: Vec<(String, ColType)> = stmt
+            .columns()
+            .iter()
+            .map(|c| (c.name().to_string(), pg_kind(c.type_()).col_type()))
+            .collect();
+        Ok(Some(super::Described { params, schema: super::types::schema_of(&columns) }))
+    }
+
     async fn ping(&self) -> Result<(), BackendError> {
         let work = async {
             let client = self.client().await?;

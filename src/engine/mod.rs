@@ -563,6 +563,14 @@ impl Engine {
         Ok(run)
     }
 
+    /// Parameter types and result schema of plain SQL on a connection, where the
+    /// database can describe it without running it.
+    pub async fn describe_sql(&self, connection: &str, sql: &str, user: &UserConfig) -> Option<backends::Described> {
+        let c = self.conn(connection).filter(|c| user.may_use(&c.cfg.name))?;
+        guard::check(sql, c.backend.dialect(), true, None).ok()?;
+        c.backend.describe(sql).await.ok().flatten()
+    }
+
     /// Runs plain SQL on one connection (the session's target).
     pub async fn run_sql(&self, connection: &str, sql: &str, session: &Session, user: &UserConfig) -> Result<SqlOutcome, EngineError> {
         let c = self.conn(connection).ok_or_else(|| {

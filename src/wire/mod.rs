@@ -298,7 +298,8 @@ impl Handler {
                 TxControl::Rollback => Outcome::TxEnd(Tag::new("ROLLBACK")),
                 TxControl::Savepoint => Outcome::Tag(Tag::new("SAVEPOINT")),
                 TxControl::Release => Outcome::Tag(Tag::new("RELEASE")),
-                TxControl::RollbackTo => Outcome::Tag(Tag::new("ROLLBACK")),
+                // Back inside the transaction block (see `on_query`).
+                TxControl::RollbackTo => Outcome::TxStart(Tag::new("ROLLBACK")),
             }),
             Command::Deallocate => Ok(Outcome::Tag(Tag::new("DEALLOCATE"))),
             Command::Discard => {
@@ -465,6 +466,73 @@ fn interpolate(sql: &str, params: &[Option<String>]) -> String {
 
 #[async_trait]
 impl SimpleQueryHandler for Handler {
+    /// The simple-query loop, with one difference from pgwire's default: a failed
+    /// statement does not put an open transaction block into the aborted state. dbguru
+    /// forwards no transaction to the databases (each passthrough statement commits on
+    /// its own), so there is nothing to abort, and clients that recover with
+    /// `ROLLBACK TO SAVEPOINT` (psycopg 3, psqlODBC, Django, SQLAlchemy) keep working.
+    async fn on_query<C>(&self, client: &mut C, query: pgwire::messages::simplequery::Query) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        use pgwire::api::PgWireConnectionState as State;
+        use pgwire::messages::response::{EmptyQueryResponse, ReadyForQuery};
+        if !matches!(client.state(), State::ReadyForQuery) {
+            return Err(PgWireError::NotReadyForQuery);
+        }
+        let mut status = client.transaction_status();
+        client.set_state(State::QueryInProgress);
+        let cancel = match client.session_extensions().get::<Arc<pgwire::api::ConnectionHandle>>() {
+            Some(h) => Some(h.start_query().await),
+            None => None,
+        };
+        let work = SimpleQueryHandler::do_query(self, client, &query.query);
+        let responses = match cancel {
+            Some(rx) => {
+                futures::pin_mut!(work);
+                match futures::future::select(work, rx).await {
+                    futures::future::Either::Left((r, _)) => r,
+                    futures::future::Either::Right(_) => Err(PgWireError::QueryCanceled),
+                }
+            }
+            None => work.await,
+        };
+        let responses = match responses {
+            Ok(r) => r,
+            Err(e) => {
+                client.set_state(State::ReadyForQuery);
+                return Err(e);
+            }
+        };
+        for r in responses {
+            match r {
+                Response::EmptyQuery => client.feed(PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new())).await?,
+                Response::Query(results) => pgwire::api::query::send_query_response(client, results, true).await?,
+                Response::Execution(tag) => pgwire::api::query::send_execution_response(client, tag).await?,
+                Response::TransactionStart(tag) => {
+                    pgwire::api::query::send_execution_response(client, tag).await?;
+                    status = pgwire::messages::response::TransactionStatus::Transaction;
+                }
+                Response::TransactionEnd(tag) => {
+                    pgwire::api::query::send_execution_response(client, tag).await?;
+                    status = pgwire::messages::response::TransactionStatus::Idle;
+                }
+                Response::Error(e) => client.feed(PgWireBackendMessage::ErrorResponse((*e).into())).await?,
+                Response::CopyIn(_) | Response::CopyOut(_) | Response::CopyBoth(_) => {
+                    let e = error("0A000", "COPY is not supported through dbguru", None);
+                    client.feed(PgWireBackendMessage::ErrorResponse(e.into())).await?;
+                }
+            }
+        }
+        client.set_state(State::ReadyForQuery);
+        client.set_transaction_status(status);
+        client.send(PgWireBackendMessage::ReadyForQuery(ReadyForQuery::new(status))).await?;
+        Ok(())
+    }
+
     async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
@@ -500,12 +568,23 @@ impl SimpleQueryHandler for Handler {
     }
 }
 
+/// Parameter types the proxy described per statement (when the client sent none), so
+/// Bind decodes with exactly the described types.
+#[derive(Default)]
+struct DescribedParams(Mutex<std::collections::HashMap<String, Vec<Type>>>);
+
 /// Decodes the bound parameters of a portal as text.
-fn portal_params(portal: &Portal<Parsed>) -> PgWireResult<Vec<Option<String>>> {
+fn portal_params(portal: &Portal<Parsed>, described: &[Type]) -> PgWireResult<Vec<Option<String>>> {
     let types = &portal.statement.parameter_types;
     (0..portal.parameter_len())
         .map(|i| {
-            let t = types.get(i).cloned().flatten().unwrap_or(Type::UNKNOWN);
+            let t = types
+                .get(i)
+                .cloned()
+                .flatten()
+                .filter(|t| *t != Type::UNKNOWN)
+                .or_else(|| described.get(i).cloned())
+                .unwrap_or(Type::UNKNOWN);
             Ok(match t {
                 Type::INT2 => portal.parameter::<i16>(i, &t)?.map(|v| v.to_string()),
                 Type::INT4 => portal.parameter::<i32>(i, &t)?.map(|v| v.to_string()),
@@ -555,28 +634,39 @@ impl ExtendedQueryHandler for Handler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let server_types = self.parser.get_parameter_types(&stmt.statement)?;
-        let n = server_types.len().max(stmt.parameter_types.len());
-        let param_types: Vec<Type> = (0..n)
-            .map(|i| stmt.parameter_types.get(i).cloned().flatten().or_else(|| server_types.get(i).cloned()).unwrap_or(Type::TEXT))
-            .collect();
-        // Without parameters the statement can run now: its result is parked for the
-        // Execute that follows, so it runs once and Describe reports the real columns.
-        let mut fields = vec![];
-        let bound = matches!(
-            client.portal_store().get_portal(pgwire::api::DEFAULT_NAME),
-            Some(pgwire::api::store::Entry::Value(ref p)) if p.statement.id == stmt.id
-        );
-        if n > 0 && !bound {
-            if let Ok(Command::Ask { .. }) = &stmt.statement.command {
-                // The columns of an ASK depend on its question, which is not bound yet.
-                return Err(user_error(error(
-                    "0A000",
-                    "ASK $n cannot be described before its question is bound (this client describes statements before binding them, e.g. asyncpg or a prepared statement)",
-                    Some("send the question as a literal, ASK 'question', or use a client that binds before describing"),
-                )));
+        let mut server_types = self.parser.get_parameter_types(&stmt.statement)?;
+        // Passthrough SQL with parameters: ask the target database for the types (asyncpg
+        // encodes parameters by the described type and decodes rows by the described columns).
+        let mut described_fields = None;
+        if let (Ok(Command::Sql(sql)), false) = (&stmt.statement.command, server_types.is_empty()) {
+            let session = Self::snapshot(&self.slot(client));
+            if let Ok(user) = self.user_config(&session.user) {
+                if let Some(target) = session.target_connection(&self.engine.config, &user) {
+                    if let Some(d) = self.engine.describe_sql(&target, sql, &user).await {
+                        server_types = d.params.iter().map(|t| encode::wire_type(crate::pgtypes::PgType::of_field(&t.field("p")))).collect();
+                        described_fields = Some(encode::shape(&d.schema, &Format::UnifiedText).fields.as_ref().clone());
+                    }
+                }
             }
         }
+        let n = server_types.len().max(stmt.parameter_types.len());
+        let param_types: Vec<Type> = (0..n)
+            .map(|i| {
+                stmt.parameter_types
+                    .get(i)
+                    .cloned()
+                    .flatten()
+                    .filter(|t| *t != Type::UNKNOWN)
+                    .or_else(|| server_types.get(i).cloned())
+                    .unwrap_or(Type::TEXT)
+            })
+            .collect();
+        if let Ok(mut m) = client.session_extensions().get_or_insert_with(DescribedParams::default).0.lock() {
+            m.insert(stmt.id.clone(), param_types.clone());
+        }
+        // Without parameters the statement can run now: its result is parked for the
+        // Execute that follows, so it runs once and Describe reports the real columns.
+        let mut fields = described_fields.unwrap_or_default();
         if n == 0 {
             if let Some(outcome) = self.describe_by_running(client, &stmt.statement).await? {
                 fields = Self::fields_of(&outcome, &Format::UnifiedText);
@@ -645,7 +735,15 @@ impl Handler {
         C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
     {
         let cmd = portal.statement.statement.command.clone().map_err(|e| user_error(syntax_error(&e)))?;
-        let params = portal_params(portal)?;
+        let described = client
+            .session_extensions()
+            .get_or_insert_with(DescribedParams::default)
+            .0
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&portal.statement.id).cloned())
+            .unwrap_or_default();
+        let params = portal_params(portal, &described)?;
         self.execute(client, cmd, &params).await.map_err(user_error)
     }
 
