@@ -68,6 +68,9 @@ pub struct Config {
     /// Where chat sessions and history are kept.
     #[serde(default)]
     pub store: StoreConfig,
+    /// Plan and result caching.
+    #[serde(default)]
+    pub cache: CacheConfig,
     /// The databases behind the proxy.
     #[serde(default)]
     pub connections: Vec<ConnectionConfig>,
@@ -263,6 +266,49 @@ pub struct LimitsConfig {
     /// Most database queries running at once across all sessions. Default 32.
     #[serde(default = "default_concurrency")]
     pub max_concurrency: usize,
+    /// How often every connection is pinged for `dbguru.connections`. Default 30s.
+    #[serde(default = "default_health", with = "duration_str")]
+    pub health_interval: Duration,
+}
+
+fn default_health() -> Duration {
+    Duration::from_secs(30)
+}
+
+/// `[cache]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Plans (LLM answers) kept, keyed on question, connections, schema fingerprints and
+    /// history. Default 1000; 0 disables plan caching.
+    #[serde(default = "default_cache_entries")]
+    pub plan_entries: usize,
+    /// How long a combined result is reused. Default 60s; "0s" disables result caching.
+    #[serde(default = "default_result_ttl", with = "duration_str")]
+    pub result_ttl: Duration,
+    /// Results kept. Default 256.
+    #[serde(default = "default_result_entries")]
+    pub result_entries: usize,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            plan_entries: default_cache_entries(),
+            result_ttl: default_result_ttl(),
+            result_entries: default_result_entries(),
+        }
+    }
+}
+
+fn default_cache_entries() -> usize {
+    1000
+}
+fn default_result_ttl() -> Duration {
+    Duration::from_secs(60)
+}
+fn default_result_entries() -> usize {
+    256
 }
 
 impl Default for LimitsConfig {
@@ -271,6 +317,7 @@ impl Default for LimitsConfig {
             max_rows: default_max_rows(),
             timeout: default_timeout(),
             max_concurrency: default_concurrency(),
+            health_interval: default_health(),
         }
     }
 }

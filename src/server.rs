@@ -108,6 +108,17 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     let driver = AuthDriver::new(params).with_connection_manager(manager.clone());
     let startup = Arc::new(Startup::new(&config, driver).map_err(ServerError::Auth)?);
     let engine = Arc::new(Engine::new(config).await?);
+    // Keep dbguru.connections current.
+    let health_engine = Arc::downgrade(&engine);
+    let interval = engine.config.limits.health_interval;
+    tokio::spawn(async move {
+        loop {
+            let Some(e) = health_engine.upgrade() else { break };
+            e.check_health().await;
+            drop(e);
+            tokio::time::sleep(interval).await;
+        }
+    });
     let factory = Arc::new(Factory {
         handler: Arc::new(Handler::new(engine.clone())),
         startup,

@@ -75,6 +75,10 @@ pub struct Session {
     pub history: Vec<Turn>,
     /// Other run-time parameters clients set (`DateStyle`, `extra_float_digits`, ...).
     pub params: HashMap<String, String>,
+    /// When the chat session started.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Whether the chat session exists in the store (after the first ASK or a resume).
+    pub stored: bool,
 }
 
 fn parse_bool(name: &str, v: &str) -> Result<bool, SessionError> {
@@ -108,6 +112,8 @@ impl Session {
             allow_write: false,
             history: Vec::new(),
             params: HashMap::new(),
+            created_at: chrono::Utc::now(),
+            stored: false,
         }
     }
 
@@ -221,17 +227,64 @@ impl Session {
                 self.allow_write = on;
             }
             "dbguru.session" => {
+                // Resuming needs the store; the wire layer loads the session and calls `resume`.
                 let id = Uuid::parse_str(value.trim()).map_err(|_| invalid(format!("{value:?} is not a UUID")))?;
                 if id != self.chat_id {
-                    return Err(invalid(format!(
-                        "chat session {id} is not known to this proxy (sessions are kept in memory until the store is configured)"
-                    )));
+                    return Err(invalid(format!("chat session {id} must be resumed through the store")));
                 }
             }
             "dbguru.session_name" => self.chat_name = Some(value.to_string()),
             _ => return Err(SessionError::UnknownSetting(name.to_string())),
         }
         Ok(())
+    }
+
+    /// Takes over a stored chat session: its id, name, connections and history.
+    pub fn resume(&mut self, cfg: &Config, user: &UserConfig, loaded: crate::store::LoadedSession) {
+        let names: Vec<String> = loaded
+            .session
+            .connection_ids
+            .iter()
+            .filter_map(|id| cfg.connections.iter().find(|c| c.id() == *id))
+            .filter(|c| user.may_use(&c.name))
+            .map(|c| c.name.clone())
+            .collect();
+        self.chat_id = loaded.session.id;
+        self.chat_name = loaded.session.name.clone();
+        self.created_at = loaded.session.created_at;
+        self.connections = if names.is_empty() { None } else { Some(names) };
+        self.history = loaded
+            .turns
+            .into_iter()
+            .map(|(question, plan)| Turn {
+                question,
+                plan: plan
+                    .into_iter()
+                    .map(|(connection, sql)| crate::engine::plan::PlannedQuery { connection, sql })
+                    .collect(),
+                summary: String::new(),
+            })
+            .collect();
+        self.stored = true;
+    }
+
+    /// The store's record of this chat session.
+    pub fn record(&self, cfg: &Config, user: &UserConfig) -> crate::store::SessionRecord {
+        let now = chrono::Utc::now();
+        let ids = self
+            .active_connections(cfg, user)
+            .iter()
+            .filter_map(|n| cfg.connection(n).map(|c| c.id()))
+            .collect();
+        crate::store::SessionRecord {
+            id: self.chat_id,
+            name: self.chat_name.clone(),
+            owner: self.user.clone(),
+            connection_ids: ids,
+            created_at: self.created_at,
+            updated_at: now,
+            last_active_at: now,
+        }
     }
 
     /// `RESET name` for a `dbguru.*` setting.
@@ -248,6 +301,8 @@ impl Session {
                 self.chat_id = Uuid::new_v4();
                 self.history.clear();
                 self.chat_name = None;
+                self.created_at = chrono::Utc::now();
+                self.stored = false;
             }
             "dbguru.session_name" => self.chat_name = None,
             _ => return Err(SessionError::UnknownSetting(name.to_string())),

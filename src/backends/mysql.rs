@@ -8,7 +8,8 @@
 //!   a second statement would escape the protections below).
 //! - MariaDB: the statement runs as `SET STATEMENT tx_read_only=1,
 //!   max_statement_time=<s> FOR <sql>` when it must not write, else with
-//!   `max_statement_time` only. Unlike `START TRANSACTION READ ONLY`, this also
+//!   `max_statement_time` only (the server limit is set slightly past the client
+//!   deadline, which normally fires first). Unlike `START TRANSACTION READ ONLY`, this also
 //!   refuses DDL (which would otherwise commit the read-only transaction implicitly
 //!   and run), and it leaves no session state behind. Refused writes are error 1792,
 //!   reported as [`BackendError::ReadOnly`].
@@ -23,6 +24,7 @@
 //! Column types come from the result set metadata, so the schema is known before the
 //! first row (and for empty results).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,7 +34,9 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, OptsBuilder, Pool, PoolConstraints, Row};
 use tokio::time::Instant;
 
-use super::postgres::{channel, command_tag, race, receive_head, scrub, Batcher, Msg, Race, Sink};
+use super::postgres::{
+    channel, command_tag, deadline_after, race, receive_head, scrub, Batcher, Msg, Race, Sink,
+};
 use super::types::{ColType, Value};
 use super::{
     Backend, BackendError, ColumnInfo, Dialect, QueryOptions, QueryResult, SchemaInfo, TableInfo,
@@ -95,7 +99,10 @@ impl MysqlBackend {
         }
         let size = cfg.pool_size.max(1);
         let constraints = PoolConstraints::new(size, size).ok_or_else(|| {
-            BackendError::Connect(format!("connection \"{}\": invalid pool size {size}", cfg.name))
+            BackendError::Connect(format!(
+                "connection \"{}\": invalid pool size {size}",
+                cfg.name
+            ))
         })?;
         let pool_opts = opts.pool_opts().clone().with_constraints(constraints);
         let opts: Opts = OptsBuilder::from_opts(opts).pool_opts(pool_opts).into();
@@ -130,8 +137,14 @@ impl Backend for MysqlBackend {
             let Some(database) = database.flatten() else {
                 return Ok(SchemaInfo::default());
             };
+            let type_expr = if is_mariadb(&conn) {
+                MARIADB_TYPE
+            } else {
+                "c.COLUMN_TYPE"
+            };
+            let sql = INTROSPECT_SQL.replace("{type}", type_expr);
             let rows: Vec<(String, String, String, String, i64)> =
-                conn.query(INTROSPECT_SQL).await.map_err(map)?;
+                conn.query(sql).await.map_err(map)?;
             let mut tables: Vec<TableInfo> = Vec::new();
             for (table, column, data_type, nullable, primary_key) in rows {
                 let column = ColumnInfo {
@@ -166,8 +179,9 @@ impl Backend for MysqlBackend {
             read_only: self.read_only || !opts.allow_write,
             row_limit: opts.row_limit,
             timeout: opts.timeout,
-            deadline: Instant::now() + opts.timeout,
+            deadline: deadline_after(opts.timeout),
             secrets: self.secrets.clone(),
+            idle: AtomicBool::new(true),
         };
         tokio::spawn(job.run(sink));
         receive_head(rx).await
@@ -188,23 +202,23 @@ impl Backend for MysqlBackend {
 
 /// Columns of the current database's tables and views, in ordinal order; the primary
 /// key comes from the `PRIMARY` index (COLUMN_KEY also says PRI for some unique keys).
+/// `{type}` is the type expression: `COLUMN_TYPE`, or [`MARIADB_TYPE`].
 const INTROSPECT_SQL: &str = "\
-SELECT c.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_TYPE, c.IS_NULLABLE,
+SELECT c.TABLE_NAME, c.COLUMN_NAME, {type}, c.IS_NULLABLE,
        EXISTS (SELECT 1 FROM information_schema.STATISTICS s
                WHERE s.TABLE_SCHEMA = c.TABLE_SCHEMA AND s.TABLE_NAME = c.TABLE_NAME
                  AND s.COLUMN_NAME = c.COLUMN_NAME AND s.INDEX_NAME = 'PRIMARY')
 FROM information_schema.COLUMNS c
 WHERE c.TABLE_SCHEMA = DATABASE()
-ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION";
+ORDER BY BINARY c.TABLE_NAME, c.ORDINAL_POSITION";
 
-/// How a statement's reading ended.
-#[derive(Debug, PartialEq)]
-enum Finish {
-    /// The result was read to its end; the connection is clean.
-    Complete,
-    /// The row limit stopped reading while more rows were coming.
-    Truncated,
-}
+/// MariaDB stores JSON columns as `longtext` with a `json_valid` check: call them `json`.
+const MARIADB_TYPE: &str = "\
+CASE WHEN c.DATA_TYPE = 'longtext' AND EXISTS (
+    SELECT 1 FROM information_schema.CHECK_CONSTRAINTS k
+    WHERE k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME
+      AND k.CHECK_CLAUSE = CONCAT('json_valid(`', c.COLUMN_NAME, '`)'))
+THEN 'json' ELSE c.COLUMN_TYPE END";
 
 /// One statement running in its own task.
 struct Job {
@@ -216,6 +230,8 @@ struct Job {
     timeout: Duration,
     deadline: Instant,
     secrets: Arc<Vec<String>>,
+    /// False while a statement may run on the connection or its rows are unread.
+    idle: AtomicBool,
 }
 
 impl Job {
@@ -227,26 +243,55 @@ impl Job {
             Race::Abandoned => return,
         };
         let id = conn.id();
-        let timed_out = match race(self.execute(&mut conn, &sink), self.deadline, &sink).await {
-            Race::Done(Ok(Finish::Complete)) => return,
-            Race::Done(Ok(Finish::Truncated)) => {
-                // Everything was sent; end the stream before stopping the server.
+        let outcome = race(self.execute(&mut conn, &sink), self.deadline, &sink).await;
+        // When the statement may still run or rows are unread, stop it and close the
+        // connection; otherwise the connection goes back to the pool when dropped.
+        let busy = !self.idle.load(Ordering::Acquire);
+        match outcome {
+            Race::Done(Ok(())) => {
+                // Stopped at the row limit: end the stream first, then the statement.
                 drop(sink);
-                return kill_and_discard(conn, id, &self.opts).await;
+                if busy {
+                    kill_and_discard(conn, id, &self.opts).await;
+                }
             }
-            Race::Done(Err(e)) if !sink.is_closed() => return sink.fail(e).await,
-            Race::Done(Err(_)) | Race::Abandoned => false,
-            Race::TimedOut => true,
-        };
-        tracing::debug!(timed_out, connection_id = id, "stopping MySQL statement");
-        kill_and_discard(conn, id, &self.opts).await;
-        if timed_out {
-            sink.fail(BackendError::Timeout(self.timeout)).await;
+            Race::Done(Err(e)) => {
+                if busy {
+                    kill_and_discard(conn, id, &self.opts).await;
+                }
+                sink.fail(e).await;
+            }
+            Race::Abandoned => {
+                if busy {
+                    tracing::debug!(
+                        connection_id = id,
+                        "consumer went away; stopping MySQL statement"
+                    );
+                    kill_and_discard(conn, id, &self.opts).await;
+                }
+            }
+            Race::TimedOut => {
+                if busy {
+                    tracing::debug!(
+                        connection_id = id,
+                        "deadline passed; stopping MySQL statement"
+                    );
+                    kill_and_discard(conn, id, &self.opts).await;
+                }
+                sink.fail(BackendError::Timeout(self.timeout)).await;
+            }
         }
     }
 
-    async fn execute(&self, conn: &mut Conn, sink: &Sink) -> Result<Finish, BackendError> {
-        let map = |e| my_error(e, self.timeout, &self.secrets);
+    async fn execute(&self, conn: &mut Conn, sink: &Sink) -> Result<(), BackendError> {
+        let map = |e: mysql_async::Error| {
+            // A server error ends the statement and its result.
+            if matches!(e, mysql_async::Error::Server(_)) {
+                self.idle.store(true, Ordering::Release);
+            }
+            my_error(e, self.timeout, &self.secrets)
+        };
+        self.idle.store(false, Ordering::Release);
         let text = if is_mariadb(conn) {
             mariadb_statement(&self.sql, self.read_only, self.timeout)
         } else {
@@ -254,7 +299,9 @@ impl Job {
             conn.query_drop(format!("SET SESSION TRANSACTION READ {mode}"))
                 .await
                 .map_err(map)?;
-            let ms = self.timeout.as_millis().clamp(1, u128::from(u32::MAX));
+            let ms = server_limit(self.timeout)
+                .as_millis()
+                .clamp(1, u128::from(u32::MAX));
             conn.query_drop(format!("SET SESSION max_execution_time = {ms}"))
                 .await
                 .map_err(map)?;
@@ -266,48 +313,65 @@ impl Job {
             _ => {
                 let rows = result.affected_rows();
                 result.drop_result().await.map_err(map)?;
-                sink.send(Msg::Command {
-                    tag: command_tag(&self.sql),
-                    rows,
-                })
-                .await?;
-                return Ok(Finish::Complete);
+                self.idle.store(true, Ordering::Release);
+                return sink
+                    .send(Msg::Command {
+                        tag: command_tag(&self.sql),
+                        rows,
+                    })
+                    .await;
             }
         };
         let kinds: Vec<(ColType, MyKind)> = columns
             .iter()
-            .map(|c| classify(c.column_type(), c.flags(), c.character_set(), c.column_length()))
+            .map(|c| {
+                classify(
+                    c.column_type(),
+                    c.flags(),
+                    c.character_set(),
+                    c.column_length(),
+                )
+            })
             .collect();
         let named: Vec<(String, ColType)> = columns
             .iter()
             .zip(&kinds)
             .map(|(c, (t, _))| (c.name_str().into_owned(), *t))
             .collect();
-        let mut batcher = Batcher::new(&named);
-        sink.send(Msg::Rows(batcher.schema())).await?;
+        let mut batcher = Batcher::new(&named, false);
+        // The head goes out after the first row, so errors raised before it (timeouts
+        // included) fail `query` itself rather than the stream.
+        let mut head = Some(batcher.schema());
         let limit = self.row_limit.unwrap_or(usize::MAX);
         let mut count = 0usize;
-        let mut finish = Finish::Complete;
+        let mut truncated = false;
         loop {
             // At the limit this reads one row past it (already on its way from the
             // server) only to learn whether the result was cut short.
-            let Some(row) = result.next().await.map_err(map)? else {
+            let next = result.next().await.map_err(map)?;
+            if let Some(schema) = head.take() {
+                sink.send(Msg::Rows(schema)).await?;
+            }
+            let Some(row) = next else {
                 break;
             };
             if count >= limit {
-                finish = Finish::Truncated;
+                truncated = true;
                 break;
             }
-            batcher.push(decode_row(&row, &kinds, &named)?, sink).await?;
+            batcher
+                .push(decode_row(&row, &kinds, &named)?, sink)
+                .await?;
             count += 1;
         }
-        if finish == Finish::Complete {
-            result.drop_result().await.map_err(map)?;
-        } else {
+        if truncated {
+            // More rows follow: `run` stops the statement instead of draining them.
             drop(result);
+        } else {
+            result.drop_result().await.map_err(map)?;
+            self.idle.store(true, Ordering::Release);
         }
-        batcher.finish(sink).await?;
-        Ok(finish)
+        batcher.finish(sink).await
     }
 }
 
@@ -319,13 +383,36 @@ fn is_mariadb(conn: &Conn) -> bool {
 /// Statements MariaDB refuses after `SET STATEMENT ... FOR` (only relevant when
 /// writes are allowed: read-only statements never start with these).
 const NO_SET_STATEMENT: &[&str] = &[
-    "SET", "START", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "LOCK", "UNLOCK",
-    "USE", "KILL", "XA", "PREPARE", "EXECUTE", "DEALLOCATE",
+    "SET",
+    "START",
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "SAVEPOINT",
+    "RELEASE",
+    "LOCK",
+    "UNLOCK",
+    "USE",
+    "KILL",
+    "XA",
+    "PREPARE",
+    "EXECUTE",
+    "DEALLOCATE",
 ];
+
+/// The server-side limit: a little longer than the client's deadline, so the client
+/// normally stops the statement first (MariaDB's limit makes `SLEEP()` return early
+/// *without* an error, which would read as success).
+fn server_limit(timeout: Duration) -> Duration {
+    timeout
+        .saturating_add(timeout / 10)
+        .saturating_add(Duration::from_millis(100))
+}
 
 /// Wraps `sql` so MariaDB enforces the timeout (and read-only) for this statement only.
 fn mariadb_statement(sql: &str, read_only: bool, timeout: Duration) -> String {
-    let secs = format!("{:.6}", timeout.as_secs_f64().max(0.000_001));
+    let limit = server_limit(timeout).as_secs_f64().min(31_536_000.0);
+    let secs = format!("{limit:.6}");
     let secs = secs.trim_end_matches('0').trim_end_matches('.');
     if read_only {
         return format!("SET STATEMENT tx_read_only=1, max_statement_time={secs} FOR {sql}");
@@ -349,13 +436,18 @@ async fn kill_and_discard(conn: Conn, id: u32, opts: &Opts) {
     };
     match tokio::time::timeout(CANCEL_GRACE, kill).await {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::warn!(connection_id = id, error = %kill_error_text(&e), "KILL QUERY failed"),
+        Ok(Err(e)) => {
+            tracing::warn!(connection_id = id, error = %kill_error_text(&e), "KILL QUERY failed")
+        }
         Err(_) => tracing::warn!(connection_id = id, "KILL QUERY timed out"),
     }
     // Disconnecting first reads what the killed statement still sends.
     match tokio::time::timeout(CANCEL_GRACE, conn.disconnect()).await {
         Ok(_) => {}
-        Err(_) => tracing::warn!(connection_id = id, "MySQL connection did not settle after KILL; dropped"),
+        Err(_) => tracing::warn!(
+            connection_id = id,
+            "MySQL connection did not settle after KILL; dropped"
+        ),
     }
 }
 
@@ -389,7 +481,9 @@ fn single_statement(sql: &str) -> Result<&str, BackendError> {
             }
             i = skip_quoted(b, i);
             end = i;
-        } else if (c == b'-' && next == Some(b'-') && b.get(i + 2).is_none_or(|x| x.is_ascii_whitespace()))
+        } else if (c == b'-'
+            && next == Some(b'-')
+            && b.get(i + 2).is_none_or(|x| x.is_ascii_whitespace()))
             || c == b'#'
         {
             i = b[i..]
@@ -502,9 +596,10 @@ fn classify(ty: ColumnType, flags: ColumnFlags, charset: u16, length: u32) -> (C
         MYSQL_TYPE_BIT if length <= 1 => (ColType::Bool, MyKind::Bit1),
         MYSQL_TYPE_BIT => (ColType::Int64, MyKind::Bits),
         MYSQL_TYPE_DATE | MYSQL_TYPE_NEWDATE => (ColType::Date, MyKind::Date),
-        MYSQL_TYPE_DATETIME | MYSQL_TYPE_DATETIME2 | MYSQL_TYPE_TIMESTAMP | MYSQL_TYPE_TIMESTAMP2 => {
-            (ColType::Timestamp, MyKind::DateTime)
-        }
+        MYSQL_TYPE_DATETIME
+        | MYSQL_TYPE_DATETIME2
+        | MYSQL_TYPE_TIMESTAMP
+        | MYSQL_TYPE_TIMESTAMP2 => (ColType::Timestamp, MyKind::DateTime),
         MYSQL_TYPE_TIME | MYSQL_TYPE_TIME2 => (ColType::Time, MyKind::Time),
         MYSQL_TYPE_JSON => (ColType::Json, MyKind::Text),
         MYSQL_TYPE_GEOMETRY => (ColType::Bytes, MyKind::Bytes),
@@ -512,8 +607,13 @@ fn classify(ty: ColumnType, flags: ColumnFlags, charset: u16, length: u32) -> (C
         _ if flags.intersects(ColumnFlags::ENUM_FLAG | ColumnFlags::SET_FLAG) => {
             (ColType::Text, MyKind::Text)
         }
-        MYSQL_TYPE_STRING | MYSQL_TYPE_VAR_STRING | MYSQL_TYPE_VARCHAR | MYSQL_TYPE_TINY_BLOB
-        | MYSQL_TYPE_MEDIUM_BLOB | MYSQL_TYPE_LONG_BLOB | MYSQL_TYPE_BLOB
+        MYSQL_TYPE_STRING
+        | MYSQL_TYPE_VAR_STRING
+        | MYSQL_TYPE_VARCHAR
+        | MYSQL_TYPE_TINY_BLOB
+        | MYSQL_TYPE_MEDIUM_BLOB
+        | MYSQL_TYPE_LONG_BLOB
+        | MYSQL_TYPE_BLOB
             if binary =>
         {
             (ColType::Bytes, MyKind::Bytes)
@@ -558,19 +658,26 @@ fn decode(kind: MyKind, raw: &[u8]) -> Result<Value, String> {
                 .parse()
                 .map_err(|e| format!("bad float {:?}: {e}", String::from_utf8_lossy(raw)))?,
         ),
-        MyKind::BigUnsigned | MyKind::Text => Value::Text(String::from_utf8_lossy(raw).into_owned()),
+        MyKind::BigUnsigned | MyKind::Text => {
+            Value::Text(String::from_utf8_lossy(raw).into_owned())
+        }
         MyKind::Bytes => Value::Bytes(raw.to_vec()),
         MyKind::Date => parse_date(text()?).map_or(Value::Null, Value::Date),
         MyKind::DateTime => parse_datetime(text()?).map_or(Value::Null, Value::Timestamp),
         MyKind::Time => match parse_time(text()?) {
             Some(us) => Value::Time(us),
             None => {
-                tracing::warn!(value = text()?, "MySQL TIME outside 00:00:00..24:00:00 returned as NULL");
+                tracing::warn!(
+                    value = text()?,
+                    "MySQL TIME outside 00:00:00..24:00:00 returned as NULL"
+                );
                 Value::Null
             }
         },
         MyKind::Bit1 => Value::Bool(raw.iter().any(|b| *b != 0)),
-        MyKind::Bits => Value::Int(raw.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)) as i64),
+        MyKind::Bits => {
+            Value::Int(raw.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)) as i64)
+        }
     })
 }
 
@@ -596,7 +703,11 @@ fn parse_time(s: &str) -> Option<i64> {
     let (hms, frac) = s.split_once('.').unwrap_or((s, ""));
     let mut parts = hms.split(':').map(|p| p.parse::<i64>().ok());
     let (h, m, sec) = (parts.next()??, parts.next()??, parts.next()??);
-    if parts.next().is_some() || !(0..24).contains(&h) || !(0..60).contains(&m) || !(0..60).contains(&sec) {
+    if parts.next().is_some()
+        || !(0..24).contains(&h)
+        || !(0..60).contains(&m)
+        || !(0..60).contains(&sec)
+    {
         return None;
     }
     let mut micros = 0i64;
@@ -616,6 +727,7 @@ fn parse_time(s: &str) -> Option<i64> {
 fn connect_error(e: mysql_async::Error, secrets: &[String]) -> BackendError {
     let msg = match &e {
         mysql_async::Error::Server(s) => s.message.clone(),
+        mysql_async::Error::Io(mysql_async::IoError::Io(io)) => io.to_string(),
         other => other.to_string(),
     };
     BackendError::Connect(scrub(&msg, secrets))
@@ -676,9 +788,18 @@ mod tests {
         assert_eq!(single_statement("SELECT 1").unwrap(), "SELECT 1");
         assert_eq!(single_statement("SELECT 1 ;  \n").unwrap(), "SELECT 1");
         assert_eq!(single_statement("SELECT 1; -- done\n").unwrap(), "SELECT 1");
-        assert_eq!(single_statement("SELECT ';' , \"a;b\", `c;d`").unwrap(), "SELECT ';' , \"a;b\", `c;d`");
-        assert_eq!(single_statement("SELECT 'it''s; ok', 'x\\';y'").unwrap(), "SELECT 'it''s; ok', 'x\\';y'");
-        assert_eq!(single_statement("SELECT 1 /* ; */ # ;\n").unwrap(), "SELECT 1");
+        assert_eq!(
+            single_statement("SELECT ';' , \"a;b\", `c;d`").unwrap(),
+            "SELECT ';' , \"a;b\", `c;d`"
+        );
+        assert_eq!(
+            single_statement("SELECT 'it''s; ok', 'x\\';y'").unwrap(),
+            "SELECT 'it''s; ok', 'x\\';y'"
+        );
+        assert_eq!(
+            single_statement("SELECT 1 /* ; */ # ;\n").unwrap(),
+            "SELECT 1"
+        );
         assert_eq!(single_statement("SELECT 'é';").unwrap(), "SELECT 'é'");
         assert!(single_statement("SELECT 1; DROP TABLE t").is_err());
         assert!(single_statement("SELECT 1;;'x'").is_err());
@@ -691,27 +812,63 @@ mod tests {
         let none = ColumnFlags::empty();
         let unsigned = ColumnFlags::UNSIGNED_FLAG;
         assert_eq!(classify(MYSQL_TYPE_TINY, none, 63, 4).0, ColType::Int16);
-        assert_eq!(classify(MYSQL_TYPE_SHORT, unsigned, 63, 5).0, ColType::Int32);
+        assert_eq!(
+            classify(MYSQL_TYPE_SHORT, unsigned, 63, 5).0,
+            ColType::Int32
+        );
         assert_eq!(classify(MYSQL_TYPE_LONG, none, 63, 11).0, ColType::Int32);
-        assert_eq!(classify(MYSQL_TYPE_LONG, unsigned, 63, 10).0, ColType::Int64);
-        assert_eq!(classify(MYSQL_TYPE_LONGLONG, none, 63, 20).0, ColType::Int64);
+        assert_eq!(
+            classify(MYSQL_TYPE_LONG, unsigned, 63, 10).0,
+            ColType::Int64
+        );
+        assert_eq!(
+            classify(MYSQL_TYPE_LONGLONG, none, 63, 20).0,
+            ColType::Int64
+        );
         assert_eq!(
             classify(MYSQL_TYPE_LONGLONG, unsigned, 63, 20),
             (ColType::Numeric, MyKind::BigUnsigned)
         );
         assert_eq!(classify(MYSQL_TYPE_FLOAT, none, 63, 12).0, ColType::Float32);
-        assert_eq!(classify(MYSQL_TYPE_DOUBLE, none, 63, 22).0, ColType::Float64);
-        assert_eq!(classify(MYSQL_TYPE_NEWDECIMAL, none, 63, 12).0, ColType::Numeric);
-        assert_eq!(classify(MYSQL_TYPE_VAR_STRING, none, 45, 400).0, ColType::Text);
-        assert_eq!(classify(MYSQL_TYPE_VAR_STRING, none, 63, 10).0, ColType::Bytes);
+        assert_eq!(
+            classify(MYSQL_TYPE_DOUBLE, none, 63, 22).0,
+            ColType::Float64
+        );
+        assert_eq!(
+            classify(MYSQL_TYPE_NEWDECIMAL, none, 63, 12).0,
+            ColType::Numeric
+        );
+        assert_eq!(
+            classify(MYSQL_TYPE_VAR_STRING, none, 45, 400).0,
+            ColType::Text
+        );
+        assert_eq!(
+            classify(MYSQL_TYPE_VAR_STRING, none, 63, 10).0,
+            ColType::Bytes
+        );
         assert_eq!(classify(MYSQL_TYPE_BLOB, none, 63, 65535).0, ColType::Bytes);
         // MariaDB JSON: a utf8mb4 LONGTEXT/BLOB
-        assert_eq!(classify(MYSQL_TYPE_BLOB, none, 45, u32::MAX).0, ColType::Text);
-        assert_eq!(classify(MYSQL_TYPE_JSON, none, 63, u32::MAX).0, ColType::Json);
-        assert_eq!(classify(MYSQL_TYPE_STRING, ColumnFlags::ENUM_FLAG, 45, 4).0, ColType::Text);
+        assert_eq!(
+            classify(MYSQL_TYPE_BLOB, none, 45, u32::MAX).0,
+            ColType::Text
+        );
+        assert_eq!(
+            classify(MYSQL_TYPE_JSON, none, 63, u32::MAX).0,
+            ColType::Json
+        );
+        assert_eq!(
+            classify(MYSQL_TYPE_STRING, ColumnFlags::ENUM_FLAG, 45, 4).0,
+            ColType::Text
+        );
         assert_eq!(classify(MYSQL_TYPE_DATE, none, 63, 10).0, ColType::Date);
-        assert_eq!(classify(MYSQL_TYPE_DATETIME, none, 63, 19).0, ColType::Timestamp);
-        assert_eq!(classify(MYSQL_TYPE_TIMESTAMP, none, 63, 19).0, ColType::Timestamp);
+        assert_eq!(
+            classify(MYSQL_TYPE_DATETIME, none, 63, 19).0,
+            ColType::Timestamp
+        );
+        assert_eq!(
+            classify(MYSQL_TYPE_TIMESTAMP, none, 63, 19).0,
+            ColType::Timestamp
+        );
         assert_eq!(classify(MYSQL_TYPE_TIME, none, 63, 10).0, ColType::Time);
         assert_eq!(classify(MYSQL_TYPE_YEAR, unsigned, 63, 4).0, ColType::Int32);
         assert_eq!(classify(MYSQL_TYPE_BIT, unsigned, 63, 1).0, ColType::Bool);
@@ -733,8 +890,14 @@ mod tests {
             decode(MyKind::DateTime, b"1970-01-01 00:00:01.25").unwrap(),
             Value::Timestamp(1_250_000)
         );
-        assert_eq!(decode(MyKind::DateTime, b"0000-00-00 00:00:00").unwrap(), Value::Null);
-        assert_eq!(decode(MyKind::Time, b"01:02:03.5").unwrap(), Value::Time(3_723_500_000));
+        assert_eq!(
+            decode(MyKind::DateTime, b"0000-00-00 00:00:00").unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            decode(MyKind::Time, b"01:02:03.5").unwrap(),
+            Value::Time(3_723_500_000)
+        );
         assert_eq!(decode(MyKind::Time, b"-01:00:00").unwrap(), Value::Null);
         assert_eq!(decode(MyKind::Time, b"25:00:00").unwrap(), Value::Null);
         assert_eq!(decode(MyKind::Bit1, &[1]).unwrap(), Value::Bool(true));
@@ -755,20 +918,26 @@ mod tests {
         assert_eq!(state(1142, "42000").as_deref(), Some("42501"));
         assert_eq!(state(9999, "HY000"), None);
         assert_eq!(state(9998, "22007").as_deref(), Some("22007"));
-        assert!(matches!(server_error(1792, "25006", "ro".into(), t), BackendError::ReadOnly(_)));
-        assert!(matches!(server_error(1969, "70100", "slow".into(), t), BackendError::Timeout(_)));
+        assert!(matches!(
+            server_error(1792, "25006", "ro".into(), t),
+            BackendError::ReadOnly(_)
+        ));
+        assert!(matches!(
+            server_error(1969, "70100", "slow".into(), t),
+            BackendError::Timeout(_)
+        ));
     }
 
     #[test]
     fn mariadb_wrapping() {
-        let t = Duration::from_millis(1500);
+        let t = Duration::from_millis(1000);
         assert_eq!(
             mariadb_statement("SELECT 1", true, t),
-            "SET STATEMENT tx_read_only=1, max_statement_time=1.5 FOR SELECT 1"
+            "SET STATEMENT tx_read_only=1, max_statement_time=1.2 FOR SELECT 1"
         );
         assert_eq!(
-            mariadb_statement("insert into t values (1)", false, Duration::from_secs(5)),
-            "SET STATEMENT max_statement_time=5 FOR insert into t values (1)"
+            mariadb_statement("insert into t values (1)", false, Duration::from_secs(9)),
+            "SET STATEMENT max_statement_time=10 FOR insert into t values (1)"
         );
         assert_eq!(mariadb_statement("SET @a = 1", false, t), "SET @a = 1");
     }

@@ -8,11 +8,16 @@
 //! - Row-returning statements are bound to a portal and fetched in chunks of at most
 //!   [`BATCH_ROWS`] rows, never more than the row limit, so the server produces only
 //!   what is asked for.
+//! - The head (schema, or command tag) is sent after the first chunk of rows, so errors
+//!   raised before the first row fail `query` itself; later errors end the stream.
 //! - The client-side deadline covers the whole statement, streaming included. When it
-//!   passes, or when the caller drops the future or the stream, the statement is
-//!   cancelled on the server (`CancelRequest`), the worker waits until the server has
-//!   finished with the connection, and the connection is closed instead of being
-//!   returned to the pool (a late cancel signal can then never hit another statement).
+//!   passes, or when the caller drops the future or the stream, while the server is
+//!   working, the statement is cancelled on the server (`CancelRequest`), the worker
+//!   waits until the server has finished with the connection, and the connection is
+//!   closed instead of being returned to the pool (a late cancel signal can then never
+//!   hit another statement). While the worker merely waits for a slow consumer,
+//!   nothing runs on the server: the transaction is rolled back and the connection
+//!   pooled again.
 //!
 //! Values are read in PostgreSQL's binary format through [`Raw`], which accepts every
 //! type, and decoded here (numeric, interval, arrays and friends included).
@@ -23,6 +28,7 @@
 use std::error::Error as StdError;
 use std::fmt::Write as _;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,8 +43,8 @@ use tokio_postgres::{CancelToken, NoTls, Row};
 
 use super::types::{BatchBuilder, ColType, Value, BATCH_ROWS};
 use super::{
-    Backend, BackendError, BatchStream, ColumnInfo, Dialect, QueryOptions, QueryResult,
-    SchemaInfo, TableInfo,
+    Backend, BackendError, BatchStream, ColumnInfo, Dialect, QueryOptions, QueryResult, SchemaInfo,
+    TableInfo,
 };
 use crate::config::ConnectionConfig;
 
@@ -186,7 +192,7 @@ impl Backend for PostgresBackend {
             read_only: self.read_only || !opts.allow_write,
             row_limit: opts.row_limit,
             timeout: opts.timeout,
-            deadline: Instant::now() + opts.timeout,
+            deadline: deadline_after(opts.timeout),
             secrets: self.secrets.clone(),
         };
         tokio::spawn(job.run(sink));
@@ -260,12 +266,18 @@ impl Job {
         let mut client = client;
         let timed_out = match race(self.execute(&mut client, &sink), self.deadline, &sink).await {
             Race::Done(Ok(())) => return,
-            Race::Done(Err(e)) if !sink.is_closed() => return sink.fail(e).await,
-            Race::Done(Err(_)) | Race::Abandoned => false,
+            // The failed call is over; the dropped transaction queues its ROLLBACK.
+            Race::Done(Err(e)) => return sink.fail(e).await,
+            Race::Abandoned => false,
             Race::TimedOut => true,
         };
-        tracing::debug!(timed_out, "cancelling PostgreSQL statement");
-        cancel_and_discard(client, cancel).await;
+        // Between portal fetches, while waiting for the consumer, nothing runs on the
+        // server: dropping the transaction (ROLLBACK) is enough and the connection
+        // goes back to the pool. Otherwise cancel the running statement.
+        if !sink.was_waiting() {
+            tracing::debug!(timed_out, "cancelling PostgreSQL statement");
+            cancel_and_discard(client, cancel).await;
+        }
         if timed_out {
             sink.fail(BackendError::Timeout(self.timeout)).await;
         }
@@ -301,19 +313,28 @@ impl Job {
             .zip(&kinds)
             .map(|(c, k)| (c.name().to_string(), k.col_type()))
             .collect();
-        let mut batcher = Batcher::new(&columns);
-        sink.send(Msg::Rows(batcher.schema())).await?;
+        let mut batcher = Batcher::new(&columns, !self.read_only);
         let portal = txn.bind(&stmt, &[]).await.map_err(map)?;
+        // The head goes out after the first chunk, so errors raised before the first
+        // row (timeouts included) fail `query` itself rather than the stream.
+        let mut head = Some(batcher.schema());
         let mut left = self.row_limit.unwrap_or(usize::MAX);
-        while left > 0 {
+        loop {
             let want = left.min(BATCH_ROWS);
-            let chunk = i32::try_from(want).unwrap_or(i32::MAX);
-            let rows = txn.query_portal(&portal, chunk).await.map_err(map)?;
+            let rows = if want == 0 {
+                Vec::new()
+            } else {
+                let chunk = i32::try_from(want).unwrap_or(i32::MAX);
+                txn.query_portal(&portal, chunk).await.map_err(map)?
+            };
+            if let Some(schema) = head.take() {
+                sink.send(Msg::Rows(schema)).await?;
+            }
             for row in &rows {
                 batcher.push(decode_row(row, &kinds)?, sink).await?;
             }
             left = left.saturating_sub(rows.len());
-            if rows.len() < want {
+            if left == 0 || rows.len() < want {
                 break;
             }
         }
@@ -455,7 +476,10 @@ enum PgKind {
     MacAddr,
     Bits,
     Array(Box<PgKind>),
-    /// UTF-8 text when the bytes are valid UTF-8 (enums are), else `\x<hex>`
+    Range(Box<PgKind>),
+    /// composite values and anonymous records
+    Record,
+    /// printable UTF-8 as text (enums are), anything else as `\x<hex>`
     Other,
 }
 
@@ -508,6 +532,9 @@ fn pg_kind(ty: &Type) -> PgKind {
             Kind::Enum(_) => PgKind::Text,
             Kind::Domain(base) => pg_kind(base),
             Kind::Array(elem) => PgKind::Array(Box::new(pg_kind(elem))),
+            Kind::Range(elem) => PgKind::Range(Box::new(pg_kind(elem))),
+            Kind::Composite(_) => PgKind::Record,
+            _ if *ty == Type::RECORD => PgKind::Record,
             _ if ty.name() == "citext" => PgKind::Text,
             _ => PgKind::Other,
         },
@@ -538,6 +565,8 @@ impl PgKind {
             | PgKind::MacAddr
             | PgKind::Bits
             | PgKind::Array(_)
+            | PgKind::Range(_)
+            | PgKind::Record
             | PgKind::Other => ColType::Text,
         }
     }
@@ -567,7 +596,10 @@ struct Reader<'a>(&'a [u8]);
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
         if self.0.len() < n {
-            return Err(format!("value truncated: wanted {n} more bytes, have {}", self.0.len()));
+            return Err(format!(
+                "value truncated: wanted {n} more bytes, have {}",
+                self.0.len()
+            ));
         }
         let (head, tail) = self.0.split_at(n);
         self.0 = tail;
@@ -665,27 +697,45 @@ fn decode(kind: &PgKind, raw: &[u8]) -> Result<Value, String> {
             let bytes = r.take(nbits.div_ceil(8))?;
             Value::Text(
                 (0..nbits)
-                    .map(|i| if bytes[i / 8] & (0x80 >> (i % 8)) != 0 { '1' } else { '0' })
+                    .map(|i| {
+                        if bytes[i / 8] & (0x80 >> (i % 8)) != 0 {
+                            '1'
+                        } else {
+                            '0'
+                        }
+                    })
                     .collect(),
             )
         }
         PgKind::Array(elem) => Value::Text(array_text(elem, raw)?),
+        PgKind::Range(elem) => Value::Text(range_text(elem, raw)?),
+        PgKind::Record => Value::Text(record_text(raw)?),
         PgKind::Other => Value::Text(match std::str::from_utf8(raw) {
-            Ok(s) => s.to_string(),
-            Err(_) => format!("\\x{}", hex::encode(raw)),
+            Ok(s) if printable(s) => s.to_string(),
+            _ => format!("\\x{}", hex::encode(raw)),
         }),
     })
+}
+
+/// Text without control characters other than tab and line breaks (binary formats
+/// of unknown types may happen to be valid UTF-8, but not printable).
+fn printable(s: &str) -> bool {
+    !s.chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
 }
 
 /// NUMERIC binary format → exact decimal text (`ndigits, weight, sign, dscale`, then
 /// base-10000 digits), the way PostgreSQL prints it.
 fn numeric_text(raw: &[u8]) -> Result<String, String> {
     let mut r = Reader(raw);
-    let ndigits = usize::try_from(r.i16()?).map_err(|_| "negative numeric digit count".to_string())?;
+    let ndigits =
+        usize::try_from(r.i16()?).map_err(|_| "negative numeric digit count".to_string())?;
     let weight = i32::from(r.i16()?);
     let sign = r.u16()?;
     let dscale = usize::from(r.u16()?);
-    let digits = (0..ndigits).map(|_| r.i16()).collect::<Result<Vec<i16>, String>>()?;
+    let digits = (0..ndigits)
+        .map(|_| r.i16())
+        .collect::<Result<Vec<i16>, String>>()?;
     match sign {
         0x0000 | 0x4000 => {}
         0xC000 => return Ok("NaN".into()),
@@ -841,7 +891,8 @@ fn inet_text(raw: &[u8]) -> Result<String, String> {
 /// An array in PostgreSQL's text form: `{1,2,NULL}`, `{{a,b},{c,d}}`, `{"x y"}`.
 fn array_text(elem: &PgKind, raw: &[u8]) -> Result<String, String> {
     let mut r = Reader(raw);
-    let ndim = usize::try_from(r.i32()?).map_err(|_| "negative array dimension count".to_string())?;
+    let ndim =
+        usize::try_from(r.i32()?).map_err(|_| "negative array dimension count".to_string())?;
     let _has_nulls = r.i32()?;
     let _elem_oid = r.u32()?;
     if ndim == 0 {
@@ -921,6 +972,69 @@ fn quote_element(s: &str) -> String {
     for c in s.chars() {
         if c == '"' || c == '\\' {
             q.push('\\');
+        }
+        q.push(c);
+    }
+    q.push('"');
+    q
+}
+
+/// A range: flags (1 empty, 2 lower inclusive, 4 upper inclusive, 8 no lower,
+/// 16 no upper), then the present bounds as length + value: `[1,5)`, `empty`.
+fn range_text(elem: &PgKind, raw: &[u8]) -> Result<String, String> {
+    let mut r = Reader(raw);
+    let flags = r.u8()?;
+    if flags & 0x01 != 0 {
+        return Ok("empty".into());
+    }
+    let mut bound = |absent: bool| -> Result<String, String> {
+        if absent {
+            return Ok(String::new());
+        }
+        let len =
+            usize::try_from(r.i32()?).map_err(|_| "negative range bound length".to_string())?;
+        Ok(quote_composite(&element_text(elem, r.take(len)?)?))
+    };
+    let lower = bound(flags & 0x08 != 0)?;
+    let upper = bound(flags & 0x10 != 0)?;
+    let open = if flags & 0x02 != 0 { '[' } else { '(' };
+    let close = if flags & 0x04 != 0 { ']' } else { ')' };
+    Ok(format!("{open}{lower},{upper}{close}"))
+}
+
+/// A composite value or record: field count, then per field its type oid and
+/// length + value; printed like PostgreSQL: `(1,abc,)`.
+fn record_text(raw: &[u8]) -> Result<String, String> {
+    let mut r = Reader(raw);
+    let fields = r.i32()?;
+    let mut out = String::from("(");
+    for i in 0..fields {
+        if i > 0 {
+            out.push(',');
+        }
+        let kind = Type::from_oid(r.u32()?).map_or(PgKind::Other, |t| pg_kind(&t));
+        if let Ok(len) = usize::try_from(r.i32()?) {
+            out.push_str(&quote_composite(&element_text(&kind, r.take(len)?)?));
+        }
+    }
+    out.push(')');
+    Ok(out)
+}
+
+/// Quotes a record field or range bound the way PostgreSQL does.
+fn quote_composite(s: &str) -> String {
+    let plain = !s.is_empty()
+        && !s
+            .chars()
+            .any(|c| matches!(c, '(' | ')' | '[' | ']' | ',' | '"' | '\\') || c.is_whitespace());
+    if plain {
+        return s.to_string();
+    }
+    let mut q = String::with_capacity(s.len() + 2);
+    q.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            q.push(c);
         }
         q.push(c);
     }
@@ -1011,36 +1125,53 @@ pub(super) enum Msg {
 }
 
 /// The worker's end of the channel.
-pub(super) struct Sink(mpsc::Sender<Msg>);
+pub(super) struct Sink {
+    tx: mpsc::Sender<Msg>,
+    /// Set while a send waits for room in the channel; stays set when the sending
+    /// future is dropped mid-way.
+    waiting: AtomicBool,
+}
 
 /// A worker/consumer channel.
 pub(super) fn channel() -> (Sink, mpsc::Receiver<Msg>) {
     let (tx, rx) = mpsc::channel(CHANNEL_DEPTH);
-    (Sink(tx), rx)
+    let sink = Sink {
+        tx,
+        waiting: AtomicBool::new(false),
+    };
+    (sink, rx)
 }
 
 impl Sink {
     /// Sends one message; fails when the consumer went away.
     pub(super) async fn send(&self, msg: Msg) -> Result<(), BackendError> {
-        self.0
-            .send(msg)
-            .await
-            .map_err(|_| BackendError::Other("the query's consumer went away".into()))
+        self.waiting.store(true, Ordering::Release);
+        let sent = self.tx.send(msg).await;
+        self.waiting.store(false, Ordering::Release);
+        sent.map_err(|_| BackendError::Other("the query's consumer went away".into()))
     }
 
     /// Reports a failure (ignored when nobody listens any more).
     pub(super) async fn fail(&self, e: BackendError) {
-        let _ = self.0.send(Msg::Failed(e)).await;
+        let _ = self.tx.send(Msg::Failed(e)).await;
     }
 
-    /// Whether the consumer dropped its end (the future of `query` or the stream).
-    pub(super) fn is_closed(&self) -> bool {
-        self.0.is_closed()
+    /// Whether the worker was waiting for the consumer (not for the database) when
+    /// its work was last interrupted.
+    pub(super) fn was_waiting(&self) -> bool {
+        self.waiting.load(Ordering::Acquire)
     }
 
     async fn closed(&self) {
-        self.0.closed().await
+        self.tx.closed().await
     }
+}
+
+/// `timeout` from now (a year from now when `timeout` is absurdly large).
+pub(super) fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600))
 }
 
 /// How a raced piece of work ended.
@@ -1056,6 +1187,9 @@ pub(super) enum Race<T> {
 /// Runs `work` until it finishes, `deadline` passes, or the consumer goes away,
 /// whichever comes first; `work` is dropped in the latter two cases.
 pub(super) async fn race<F: Future>(work: F, deadline: Instant, sink: &Sink) -> Race<F::Output> {
+    if Instant::now() >= deadline {
+        return Race::TimedOut;
+    }
     tokio::select! {
         out = work => Race::Done(out),
         _ = tokio::time::sleep_until(deadline) => Race::TimedOut,
@@ -1072,7 +1206,9 @@ pub(super) async fn receive_head(mut rx: mpsc::Receiver<Msg>) -> Result<QueryRes
                     Msg::Batch(b) => Some((Ok(b), rx)),
                     Msg::Failed(e) => Some((Err(e), rx)),
                     Msg::Rows(_) | Msg::Command { .. } => Some((
-                        Err(BackendError::Other("unexpected message from query worker".into())),
+                        Err(BackendError::Other(
+                            "unexpected message from query worker".into(),
+                        )),
                         rx,
                     )),
                 }
@@ -1087,22 +1223,28 @@ pub(super) async fn receive_head(mut rx: mpsc::Receiver<Msg>) -> Result<QueryRes
         Some(Msg::Batch(_)) => Err(BackendError::Other(
             "query worker sent rows before their schema".into(),
         )),
-        None => Err(BackendError::Other("query worker ended without an answer".into())),
+        None => Err(BackendError::Other(
+            "query worker ended without an answer".into(),
+        )),
     }
 }
 
-/// Turns rows into batches of [`BATCH_ROWS`], always holding the last full batch back
-/// so the worker can finish (commit) before the consumer sees the final rows.
+/// Turns rows into batches of [`BATCH_ROWS`]. With `hold_back`, the last full batch
+/// is kept until the next one fills up or [`Batcher::finish`], so a writing worker can
+/// commit before the consumer has seen every row (a consumer that stops after the last
+/// row then cannot roll the write back by dropping the stream).
 pub(super) struct Batcher {
     builder: BatchBuilder,
+    hold_back: bool,
     pending: Option<RecordBatch>,
 }
 
 impl Batcher {
     /// A batcher for columns `(name, type)`.
-    pub(super) fn new(columns: &[(String, ColType)]) -> Self {
+    pub(super) fn new(columns: &[(String, ColType)], hold_back: bool) -> Self {
         Batcher {
             builder: BatchBuilder::new(columns),
+            hold_back,
             pending: None,
         }
     }
@@ -1117,7 +1259,9 @@ impl Batcher {
         self.builder.push_row(row)?;
         if self.builder.len() >= BATCH_ROWS {
             let batch = self.builder.finish()?;
-            if let Some(prev) = self.pending.replace(batch) {
+            if !self.hold_back {
+                sink.send(Msg::Batch(batch)).await?;
+            } else if let Some(prev) = self.pending.replace(batch) {
                 sink.send(Msg::Batch(prev)).await?;
             }
         }
@@ -1151,17 +1295,31 @@ pub(super) fn command_tag(sql: &str) -> String {
             .unwrap_or_else(|| "SELECT".into()),
         "CREATE" | "DROP" | "ALTER" => {
             const MODIFIERS: &[&str] = &[
-                "OR", "REPLACE", "TEMP", "TEMPORARY", "UNIQUE", "UNLOGGED", "GLOBAL", "LOCAL",
-                "RECURSIVE", "DEFINER", "ALGORITHM", "CONCURRENTLY", "ONLINE", "OFFLINE",
+                "OR",
+                "REPLACE",
+                "TEMP",
+                "TEMPORARY",
+                "UNIQUE",
+                "UNLOGGED",
+                "GLOBAL",
+                "LOCAL",
+                "RECURSIVE",
+                "DEFINER",
+                "ALGORITHM",
+                "CONCURRENTLY",
+                "ONLINE",
+                "OFFLINE",
             ];
             let mut object = words[1..]
                 .iter()
                 .skip_while(|w| MODIFIERS.contains(&w.as_str()));
             match object.next() {
-                Some(w) if matches!(w.as_str(), "MATERIALIZED" | "FOREIGN") => match object.next() {
-                    Some(next) => format!("{first} {w} {next}"),
-                    None => format!("{first} {w}"),
-                },
+                Some(w) if matches!(w.as_str(), "MATERIALIZED" | "FOREIGN") => {
+                    match object.next() {
+                        Some(next) => format!("{first} {w} {next}"),
+                        None => format!("{first} {w}"),
+                    }
+                }
                 Some(w) => format!("{first} {w}"),
                 None => first.clone(),
             }
@@ -1227,7 +1385,10 @@ mod tests {
 
     #[test]
     fn numeric_decoding() {
-        assert_eq!(numeric_text(&numeric(0, 0, 2, &[123, 4500])).unwrap(), "123.45");
+        assert_eq!(
+            numeric_text(&numeric(0, 0, 2, &[123, 4500])).unwrap(),
+            "123.45"
+        );
         assert_eq!(numeric_text(&numeric(-1, 0, 3, &[10])).unwrap(), "0.001");
         assert_eq!(numeric_text(&numeric(0, 0x4000, 0, &[7])).unwrap(), "-7");
         assert_eq!(numeric_text(&numeric(1, 0, 0, &[1, 0])).unwrap(), "10000");
@@ -1239,14 +1400,20 @@ mod tests {
             "1234567890.123456"
         );
         assert_eq!(numeric_text(&numeric(0, 0xC000, 0, &[])).unwrap(), "NaN");
-        assert_eq!(numeric_text(&numeric(0, 0xD000, 0, &[])).unwrap(), "Infinity");
+        assert_eq!(
+            numeric_text(&numeric(0, 0xD000, 0, &[])).unwrap(),
+            "Infinity"
+        );
         assert!(numeric_text(&[0, 1]).is_err());
     }
 
     #[test]
     fn interval_formatting() {
         let h = 3_600_000_000i64;
-        assert_eq!(interval_text(2 * h + 3 * 60_000_000 + 4_000_000, 1, 0), "1 day 02:03:04");
+        assert_eq!(
+            interval_text(2 * h + 3 * 60_000_000 + 4_000_000, 1, 0),
+            "1 day 02:03:04"
+        );
         assert_eq!(interval_text(0, 0, 0), "00:00:00");
         assert_eq!(interval_text(0, 3, 14), "1 year 2 mons 3 days");
         assert_eq!(interval_text(-2 * h, -1, 0), "-1 days -02:00:00");
@@ -1285,9 +1452,45 @@ mod tests {
     }
 
     #[test]
+    fn ranges_and_records() {
+        let mut range = vec![0x02u8];
+        for x in [1i32, 5] {
+            range.extend_from_slice(&4i32.to_be_bytes());
+            range.extend_from_slice(&x.to_be_bytes());
+        }
+        assert_eq!(range_text(&PgKind::Int4, &range).unwrap(), "[1,5)");
+        assert_eq!(range_text(&PgKind::Int4, &[0x01]).unwrap(), "empty");
+        let mut unbounded = vec![0x08u8 | 0x04];
+        unbounded.extend_from_slice(&4i32.to_be_bytes());
+        unbounded.extend_from_slice(&9i32.to_be_bytes());
+        assert_eq!(range_text(&PgKind::Int4, &unbounded).unwrap(), "(,9]");
+        let mut record = Vec::new();
+        record.extend_from_slice(&3i32.to_be_bytes());
+        record.extend_from_slice(&23u32.to_be_bytes());
+        record.extend_from_slice(&4i32.to_be_bytes());
+        record.extend_from_slice(&1i32.to_be_bytes());
+        record.extend_from_slice(&25u32.to_be_bytes());
+        record.extend_from_slice(&3i32.to_be_bytes());
+        record.extend_from_slice(b"a b");
+        record.extend_from_slice(&25u32.to_be_bytes());
+        record.extend_from_slice(&(-1i32).to_be_bytes());
+        assert_eq!(record_text(&record).unwrap(), "(1,\"a b\",)");
+        assert_eq!(
+            decode(&PgKind::Other, &[2, 0, 0, 0, 4]).unwrap(),
+            Value::Text("\\x0200000004".into())
+        );
+    }
+
+    #[test]
     fn scalar_decoding() {
-        assert_eq!(decode(&PgKind::Int2, &7i16.to_be_bytes()).unwrap(), Value::Int(7));
-        assert_eq!(decode(&PgKind::Date, &0i32.to_be_bytes()).unwrap(), Value::Date(10_957));
+        assert_eq!(
+            decode(&PgKind::Int2, &7i16.to_be_bytes()).unwrap(),
+            Value::Int(7)
+        );
+        assert_eq!(
+            decode(&PgKind::Date, &0i32.to_be_bytes()).unwrap(),
+            Value::Date(10_957)
+        );
         assert_eq!(
             decode(&PgKind::Jsonb, b"\x01{\"a\": 1}").unwrap(),
             Value::Text("{\"a\": 1}".into())
@@ -1296,7 +1499,10 @@ mod tests {
             decode(&PgKind::Other, &[0xff, 0x00]).unwrap(),
             Value::Text("\\xff00".into())
         );
-        assert_eq!(decode(&PgKind::Other, b"happy").unwrap(), Value::Text("happy".into()));
+        assert_eq!(
+            decode(&PgKind::Other, b"happy").unwrap(),
+            Value::Text("happy".into())
+        );
         assert_eq!(
             decode(&PgKind::Inet, &[2, 24, 1, 4, 10, 0, 0, 0]).unwrap(),
             Value::Text("10.0.0.0/24".into())
@@ -1318,9 +1524,15 @@ mod tests {
         assert_eq!(command_tag("insert into t values (1)"), "INSERT");
         assert_eq!(command_tag("  -- c\n/* x */ Update t set a=1"), "UPDATE");
         assert_eq!(command_tag("CREATE TABLE t (a int)"), "CREATE TABLE");
-        assert_eq!(command_tag("create or replace view v as select 1"), "CREATE VIEW");
+        assert_eq!(
+            command_tag("create or replace view v as select 1"),
+            "CREATE VIEW"
+        );
         assert_eq!(command_tag("CREATE UNIQUE INDEX i ON t(a)"), "CREATE INDEX");
-        assert_eq!(command_tag("drop materialized view m"), "DROP MATERIALIZED VIEW");
+        assert_eq!(
+            command_tag("drop materialized view m"),
+            "DROP MATERIALIZED VIEW"
+        );
         assert_eq!(command_tag("WITH d AS (SELECT 1) DELETE FROM t"), "DELETE");
         assert_eq!(command_tag("truncate t"), "TRUNCATE TABLE");
         assert_eq!(command_tag(""), "OK");
@@ -1328,7 +1540,10 @@ mod tests {
 
     #[test]
     fn secrets_are_scrubbed() {
-        let secrets = vec!["postgres://u:hunter2@h/db".to_string(), "hunter2".to_string()];
+        let secrets = vec![
+            "postgres://u:hunter2@h/db".to_string(),
+            "hunter2".to_string(),
+        ];
         assert_eq!(
             scrub("bad url postgres://u:hunter2@h/db and hunter2", &secrets),
             "bad url *** and ***"
@@ -1348,7 +1563,10 @@ mod tests {
         assert_eq!(pg_kind(&Type::INT4).col_type(), ColType::Int32);
         assert_eq!(pg_kind(&Type::OID).col_type(), ColType::Int64);
         assert_eq!(pg_kind(&Type::JSONB).col_type(), ColType::Json);
-        assert_eq!(pg_kind(&Type::INT4_ARRAY), PgKind::Array(Box::new(PgKind::Int4)));
+        assert_eq!(
+            pg_kind(&Type::INT4_ARRAY),
+            PgKind::Array(Box::new(PgKind::Int4))
+        );
         assert_eq!(pg_kind(&Type::NUMERIC).col_type(), ColType::Numeric);
     }
 }

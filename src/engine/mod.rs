@@ -2,8 +2,10 @@
 //!
 //! It speaks Arrow and plain Rust types; it never sees pgwire.
 
+pub mod cache;
 pub mod combine;
 pub mod guard;
+pub mod meta;
 pub mod plan;
 pub mod prompt;
 
@@ -146,6 +148,8 @@ pub struct AskOutcome {
     pub notices: Vec<Notice>,
     /// Per-database outcome.
     pub runs: Vec<DbRun>,
+    /// Whether the plan or the whole result came from cache.
+    pub cached: bool,
 }
 
 /// What a passthrough statement returned.
@@ -169,6 +173,10 @@ pub struct Engine {
     conns: Vec<Conn>,
     llm: Arc<dyn Llm>,
     permits: Arc<Semaphore>,
+    caches: cache::Caches,
+    /// Chat sessions and history.
+    pub store: Arc<crate::store::Store>,
+    health: std::sync::Mutex<std::collections::HashMap<String, meta::Health>>,
 }
 
 /// Per-ASK limits and permissions, taken from the session.
@@ -186,6 +194,8 @@ pub struct AskContext {
     pub show_sql: bool,
     /// Earlier turns to include in the prompt.
     pub history: Vec<Turn>,
+    /// Use the plan and result caches (never when writes are allowed).
+    pub use_cache: bool,
 }
 
 impl Engine {
@@ -218,7 +228,19 @@ impl Engine {
             ),
         };
         let permits = Arc::new(Semaphore::new(config.limits.max_concurrency));
-        Ok(Engine { config: Arc::new(config), conns, llm, permits })
+        let caches = cache::Caches::new(config.cache.plan_entries, config.cache.result_entries, config.cache.result_ttl);
+        let store = crate::store::Store::open(&config.store, &config)
+            .await
+            .map_err(|e| EngineError::Startup(format!("store: {e}")))?;
+        Ok(Engine {
+            config: Arc::new(config),
+            conns,
+            llm,
+            permits,
+            caches,
+            store: Arc::new(store),
+            health: std::sync::Mutex::new(std::collections::HashMap::new()),
+        })
     }
 
     /// Every connection, in configuration order.
@@ -248,6 +270,7 @@ impl Engine {
             timeout: session.effective_timeout(&self.config),
             allow_write: session.allow_write && user.may_write,
             show_sql: session.show_sql,
+            use_cache: session.use_cache && !(session.allow_write && user.may_write),
             history,
         })
     }
@@ -345,7 +368,23 @@ impl Engine {
             question: question.to_string(),
             previous_questions: ctx.history.iter().map(|t| t.question.clone()).collect(),
         };
-        let (reply, plan) = self.plan(&mut req, &known).await?;
+        let schemas: Vec<DbSchema> = dbs.iter().map(|(_, d)| d.clone()).collect();
+        let key = ctx.use_cache.then(|| cache::plan_key(question, &schemas, &ctx.history));
+        let result_key = key.as_ref().map(|k| format!("{k}:{}", ctx.max_rows));
+        if let (false, Some(rk)) = (explain, &result_key) {
+            if let Some(hit) = self.caches.result(rk) {
+                return Ok(self.cached_outcome(hit, notices));
+            }
+        }
+        let cached_plan = key.as_ref().and_then(|k| self.caches.plan(k));
+        let plan_was_cached = cached_plan.is_some();
+        let (reply, plan) = match cached_plan {
+            Some(p) => {
+                notices.push(Notice::notice("plan served from cache (SET dbguru.use_cache = off to ask the LLM again)".into()));
+                (plan::render(&p), p)
+            }
+            None => self.plan(&mut req, &known).await?,
+        };
         let mut steps = self.check_plan(&plan, ctx)?;
         if ctx.show_sql || explain {
             for s in &steps {
@@ -355,7 +394,7 @@ impl Engine {
             }
         }
         if explain {
-            return Ok(AskOutcome { steps, result: None, notices, runs: Vec::new() });
+            return Ok(AskOutcome { steps, result: None, notices, runs: Vec::new(), cached: plan_was_cached });
         }
         let mut results = self.run_steps(&steps, ctx).await;
 
@@ -424,7 +463,39 @@ impl Engine {
             return Err(EngineError::AllFailed(errors));
         }
         let combined = combine::combine(&parts).map_err(|e| EngineError::Startup(e.to_string()))?;
-        Ok(AskOutcome { steps, result: Some(combined), notices, runs })
+        if let (Some(k), Some(rk), true) = (key, result_key, errors.is_empty()) {
+            self.caches.put_plan(k, steps.iter().map(|s| PlannedQuery { connection: s.connection.clone(), sql: s.sql.clone() }).collect());
+            self.caches.put_result(
+                rk,
+                cache::CachedResult {
+                    schema: combined.0.clone(),
+                    batches: combined.1.clone(),
+                    runs: runs.iter().map(|r| (r.connection.clone(), r.sql.clone(), r.rows)).collect(),
+                },
+            );
+        }
+        Ok(AskOutcome { steps, result: Some(combined), notices, runs, cached: plan_was_cached })
+    }
+
+    fn cached_outcome(&self, hit: cache::CachedResult, mut notices: Vec<Notice>) -> AskOutcome {
+        notices.push(Notice::notice(format!(
+            "answer served from cache (at most {}s old; SET dbguru.use_cache = off for fresh rows)",
+            self.config.cache.result_ttl.as_secs()
+        )));
+        let steps = hit
+            .runs
+            .iter()
+            .filter_map(|(c, sql, _)| {
+                let conn = self.conn(c)?;
+                Some(Step { connection: c.clone(), dialect: conn.backend.dialect(), sql: sql.clone(), run_sql: sql.clone() })
+            })
+            .collect();
+        let runs = hit
+            .runs
+            .iter()
+            .map(|(c, sql, rows)| DbRun { connection: c.clone(), sql: sql.clone(), rows: *rows, elapsed: Duration::ZERO, error: None })
+            .collect();
+        AskOutcome { steps, result: Some((hit.schema, hit.batches)), notices, runs, cached: true }
     }
 
     async fn run_steps(&self, steps: &[Step], ctx: &AskContext) -> Vec<(Step, Result<Run, BackendError>)> {

@@ -17,7 +17,7 @@ use futures::sink::{Sink, SinkExt};
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{
-    DescribePortalResponse, DescribeStatementResponse, FieldInfo, QueryResponse, Response, Tag,
+    DescribePortalResponse, DescribeResponse, DescribeStatementResponse, FieldInfo, QueryResponse, Response, Tag,
 };
 use pgwire::api::stmt::{QueryParser, StoredStatement};
 use pgwire::api::store::PortalStore;
@@ -35,7 +35,7 @@ use crate::session::Session;
 
 use self::command::{Command, Question, TxControl};
 use self::errors::{engine_error, error, session_error, syntax_error, user_error};
-use self::probes::{ProbeContext, Table};
+use self::probes::ProbeContext;
 
 /// Per-connection session, kept in pgwire's session extensions.
 struct SessionSlot(Mutex<Session>);
@@ -181,6 +181,7 @@ impl Handler {
         let cfg = self.engine.config.clone();
         match cmd {
             Command::Ask { question, on, explain } => {
+                let started = std::time::Instant::now();
                 let q = match question {
                     Question::Literal(s) => s,
                     Question::Param(n) => params
@@ -192,7 +193,15 @@ impl Handler {
                 let ctx = self.engine.ask_context(&session, &user, on.as_deref()).map_err(|e| engine_error(&e))?;
                 let outcome = match self.engine.ask(&q, &ctx, explain).await {
                     Ok(o) => o,
-                    Err(e) => return Err(engine_error(&e)),
+                    Err(e) => {
+                        if !explain {
+                            let rec = self.ask_record(&session, &user, &q, &[], Some(e.to_string()), false, started);
+                            if let Some(w) = self.save_ask(&slot, rec).await {
+                                Self::send_notices(client, &[w]).await;
+                            }
+                        }
+                        return Err(engine_error(&e));
+                    }
                 };
                 Self::send_notices(client, &outcome.notices).await;
                 if explain {
@@ -210,20 +219,47 @@ impl Handler {
                     plan: outcome.steps.iter().map(|s| PlannedQuery { connection: s.connection.clone(), sql: s.sql.clone() }).collect(),
                     summary: format!("queried {} database(s), returned {total_rows} rows", outcome.runs.len()),
                 };
-                Self::with_session(&slot, |s| {
+                let session = Self::with_session(&slot, |s| {
                     if s.chat_name.is_none() {
                         s.chat_name = Some(q.chars().take(60).collect());
                     }
                     s.history.push(turn);
+                    s.clone()
                 });
+                let rec = self.ask_record(&session, &user, &q, &outcome.runs, None, outcome.cached, started);
+                if let Some(w) = self.save_ask(&slot, rec).await {
+                    Self::send_notices(client, &[w]).await;
+                }
                 match outcome.result {
                     Some((schema, batches)) => Ok(Outcome::Rows(schema, batches)),
                     None => Ok(Outcome::Tag(Tag::new("ASK"))),
                 }
             }
+            Command::Set { name, value } if name == "dbguru.session" => {
+                let id = uuid::Uuid::parse_str(value.trim())
+                    .map_err(|_| error("22023", format!("invalid value for parameter \"dbguru.session\": {value:?} is not a UUID"), None))?;
+                let loaded = self
+                    .engine
+                    .store
+                    .load_session(id)
+                    .await
+                    .map_err(|e| error("58030", format!("cannot resume chat session {id}: {e}"), None))?
+                    .ok_or_else(|| error("42704", format!("chat session {id} does not exist"), Some("SELECT id, name FROM dbguru.sessions lists yours")))?;
+                if loaded.session.owner != user.name && !user.admin {
+                    return Err(error("42501", format!("permission denied: chat session {id} belongs to another user"), None));
+                }
+                Self::with_session(&slot, |s| s.resume(&cfg, &user, loaded));
+                Ok(Outcome::Tag(Tag::new("SET")))
+            }
             Command::Set { name, value } => {
                 if name.starts_with("dbguru.") {
-                    Self::with_session(&slot, |s| s.set(&cfg, &user, &name, &value)).map_err(|e| session_error(&e))?;
+                    let updated = Self::with_session(&slot, |s| s.set(&cfg, &user, &name, &value).map(|_| s.clone()))
+                        .map_err(|e| session_error(&e))?;
+                    if updated.stored && (name == "dbguru.connections" || name == "dbguru.session_name") {
+                        if let Err(e) = self.engine.store.save_session(&updated.record(&cfg, &user)).await {
+                            Self::send_notices(client, &[Notice { severity: "WARNING", code: "01000".into(), message: format!("the chat session was not saved: {e}") }]).await;
+                        }
+                    }
                 } else {
                     Self::with_session(&slot, |s| s.params.insert(name.clone(), value.clone()));
                 }
@@ -275,6 +311,13 @@ impl Handler {
                 if let Some((schema, batches)) = probes::answer(&sql, &pc) {
                     return Ok(Outcome::Rows(schema, batches));
                 }
+                if crate::engine::meta::references_meta(&sql) {
+                    let max_rows = session.effective_max_rows(&cfg);
+                    return match self.engine.query_meta(&sql, &user, max_rows).await {
+                        Ok((schema, batches)) => Ok(Outcome::Rows(schema, batches)),
+                        Err(e) => Err(engine_error(&e)),
+                    };
+                }
                 let sql = if params.is_empty() { sql } else { interpolate(&sql, params) };
                 let target = session
                     .target_connection(&cfg, &user)
@@ -284,6 +327,60 @@ impl Handler {
                     Ok(SqlOutcome::Command { tag, rows }) => Ok(Outcome::Tag(Tag::new(&tag).with_rows(rows as usize))),
                     Err(e) => Err(engine_error(&e)),
                 }
+            }
+        }
+    }
+
+    /// The store record of one ASK.
+    #[allow(clippy::too_many_arguments)]
+    fn ask_record(
+        &self,
+        session: &Session,
+        user: &UserConfig,
+        question: &str,
+        runs: &[crate::engine::DbRun],
+        error: Option<String>,
+        cached: bool,
+        started: std::time::Instant,
+    ) -> crate::store::AskRecord {
+        let cfg = &self.engine.config;
+        let databases: Vec<crate::store::DatabaseUsed> = runs
+            .iter()
+            .map(|r| crate::store::DatabaseUsed {
+                conn_id: cfg.connection(&r.connection).map(|c| c.id()).unwrap_or_default(),
+                name: r.connection.clone(),
+                sql: r.sql.clone(),
+                rows: r.rows as u64,
+                ms: r.elapsed.as_secs_f64() * 1000.0,
+                error: r.error.clone(),
+            })
+            .collect();
+        crate::store::AskRecord {
+            session: session.record(cfg, user),
+            question: question.to_string(),
+            rows: databases.iter().map(|d| d.rows).sum(),
+            success: error.is_none() && databases.iter().any(|d| d.error.is_none()),
+            databases,
+            ms: started.elapsed().as_secs_f64() * 1000.0,
+            error,
+            cached,
+        }
+    }
+
+    /// Writes an ASK to the store; a failure becomes a WARNING (the answer still comes).
+    async fn save_ask(&self, slot: &SessionSlot, rec: crate::store::AskRecord) -> Option<Notice> {
+        match self.engine.store.record_ask(&rec).await {
+            Ok(_) => {
+                Self::with_session(slot, |s| s.stored = true);
+                None
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, session = %rec.session.id, "history not saved");
+                Some(Notice {
+                    severity: "WARNING",
+                    code: "01000".into(),
+                    message: format!("the answer was not saved to the chat history: {e}"),
+                })
             }
         }
     }
