@@ -204,11 +204,12 @@ impl Reader {
 
     /// Appends one document as a row.
     pub fn push(&mut self, doc: &Document) -> Result<(), BackendError> {
-        let mut row = Vec::with_capacity(self.columns.len());
-        for (i, c) in self.columns.iter().enumerate() {
-            let v = extract(doc, &c.source).unwrap_or(Bson::Null);
-            row.push(self.fit(i, &v));
-        }
+        let values: Vec<Bson> = self
+            .columns
+            .iter()
+            .map(|c| extract(doc, &c.source).unwrap_or(Bson::Null))
+            .collect();
+        let row = values.iter().enumerate().map(|(i, v)| self.fit(i, v)).collect();
         self.builder.push_row(row)
     }
 

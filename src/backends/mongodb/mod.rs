@@ -178,8 +178,8 @@ impl MongoBackend {
     /// Samples every collection (fresh) and caches the result.
     async fn sample_all(&self, timeout: Duration) -> Result<Sampled, BackendError> {
         let names = self.collection_names(timeout).await?;
-        let results: Vec<Result<CollectionSchema, BackendError>> = futures::stream::iter(names.iter())
-            .map(|n| self.sample(n, timeout))
+        let results: Vec<Result<CollectionSchema, BackendError>> = futures::stream::iter(names.clone())
+            .map(|n| async move { self.sample(&n, timeout).await })
             .buffered(SAMPLE_CONCURRENCY)
             .collect()
             .await;
@@ -476,7 +476,7 @@ fn map_error(e: mongodb::error::Error, timeout: Duration, secrets: &[String]) ->
                 ),
             },
         },
-        ErrorKind::InvalidArgument { message } => BackendError::Query {
+        ErrorKind::InvalidArgument { message, .. } => BackendError::Query {
             sqlstate: Some("22023".into()),
             message: scrub(message, secrets),
         },

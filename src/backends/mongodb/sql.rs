@@ -23,9 +23,9 @@ use std::ops::ControlFlow;
 
 use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
 use sqlparser::ast::{
-    BinaryOperator, Distinct, DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr,
+    AccessExpr, BinaryOperator, Distinct, DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr,
     FunctionArguments, GroupByExpr, LimitClause, ObjectName, OrderByExpr, OrderByKind, OrderBySort,
-    Query, Select, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, Statement, TableFactor,
+    Query, Select, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, Statement, Subscript, TableFactor,
     UnaryOperator, Value,
 };
 use sqlparser::dialect::GenericDialect;
@@ -731,6 +731,46 @@ fn expression(scope: &mut dyn Scope, e: &Expr) -> Result<Bson, BackendError> {
     }
 }
 
+/// The dotted name parts of a column reference: `a`, `a.b.c`, `"a.b"`, `a.b[0]`.
+fn path_parts(e: &Expr) -> Option<Vec<String>> {
+    match e {
+        Expr::Identifier(id) => Some(vec![id.value.clone()]),
+        Expr::CompoundIdentifier(parts) => Some(parts.iter().map(|p| p.value.clone()).collect()),
+        Expr::Nested(inner) => path_parts(inner),
+        // `user` (and similar keywords) parse as a function called without parentheses.
+        Expr::Function(f)
+            if matches!(f.args, FunctionArguments::None)
+                && matches!(f.parameters, FunctionArguments::None)
+                && f.over.is_none() =>
+        {
+            f.name
+                .0
+                .iter()
+                .map(|p| p.as_ident().map(|i| i.value.clone()))
+                .collect()
+        }
+        Expr::CompoundFieldAccess { root, access_chain } => {
+            let mut names = path_parts(root)?;
+            for a in access_chain {
+                match a {
+                    AccessExpr::Dot(x) => names.extend(path_parts(x)?),
+                    AccessExpr::Subscript(Subscript::Index { index }) => match index {
+                        Expr::Value(v) => match &v.value {
+                            Value::Number(n, _) if n.parse::<usize>().is_ok() => names.push(n.clone()),
+                            Value::SingleQuotedString(k) => names.push(k.clone()),
+                            _ => return None,
+                        },
+                        _ => return None,
+                    },
+                    AccessExpr::Subscript(_) => return None,
+                }
+            }
+            Some(names)
+        }
+        _ => None,
+    }
+}
+
 /// A short name for an expression kind, for refusals.
 fn describe(e: &Expr) -> String {
     match e {
@@ -1290,23 +1330,19 @@ impl Tx<'_> {
     /// The document path an expression names (`address.city`, `"address.city"`,
     /// `e.address.city` with `e` the collection or its alias).
     fn path(&self, e: &Expr) -> Option<String> {
-        match e {
-            Expr::Identifier(id) => Some(id.value.clone()),
-            Expr::CompoundIdentifier(parts) => {
-                let names: Vec<&str> = parts.iter().map(|p| p.value.as_str()).collect();
-                let full = names.join(".");
-                let mut rest: &[&str] = &names;
-                while rest.len() > 1 && self.qualifiers.iter().any(|q| q.eq_ignore_ascii_case(rest[0])) {
-                    rest = &rest[1..];
-                }
-                if rest.len() == names.len() || self.known_path(&full) {
-                    Some(full)
-                } else {
-                    Some(rest.join("."))
-                }
-            }
-            Expr::Nested(inner) => self.path(inner),
-            _ => None,
+        let names = path_parts(e)?;
+        if names.len() == 1 {
+            return names.into_iter().next();
+        }
+        let full = names.join(".");
+        let mut rest: &[String] = &names;
+        while rest.len() > 1 && self.qualifiers.iter().any(|q| q.eq_ignore_ascii_case(&rest[0])) {
+            rest = &rest[1..];
+        }
+        if rest.len() == names.len() || self.known_path(&full) {
+            Some(full)
+        } else {
+            Some(rest.join("."))
         }
     }
 
@@ -1977,9 +2013,9 @@ mod tests {
         // Multi-key GROUP BY, by position and alias.
         let t = ok("SELECT kind AS k, user.name AS who, COUNT(*) FROM events GROUP BY 1, who ORDER BY COUNT(*) DESC, k");
         let Plan::Aggregate(p) = &t.plan else { panic!("aggregate") };
-        let out = p[3].get_document("$project").expect("out");
+        let out = p[2].get_document("$project").expect("out");
         assert_eq!(out, &doc! {"_id": 0, "c0": "$__g0", "c1": "$__g1", "c2": "$__a0"});
-        assert_eq!(p[4], doc! {"$sort": {"c2": -1, "c0": 1}});
+        assert_eq!(p[3], doc! {"$sort": {"c2": -1, "c0": 1}});
     }
 
     #[test]
