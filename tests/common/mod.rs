@@ -28,7 +28,9 @@ use std::time::Duration;
 pub use files::{duckdb_file, sqlite_file};
 pub use llm::{completion_json, prompt_text, RecordedRequest, Reply, ScriptedLlm};
 pub use mariadb::{mariadb, MyServer};
-pub use mongo::{client_for_port, nx_27017_bin, start_mongo, MongoRelay, MongoServer, RelayedCommand};
+pub use mongo::{
+    client_for_port, nx_27017_bin, start_mongo, MongoRelay, MongoServer, RelayedCommand,
+};
 pub use pg::{pg_bin_dir, postgres, PgServer};
 pub use proxy::{
     base_config, connect_config, connect_config_with_notices, error_message, file_connection_toml,

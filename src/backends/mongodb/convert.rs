@@ -147,7 +147,9 @@ pub fn to_value(v: &Bson, ty: ColType) -> Result<Value, ()> {
         (C::Json, other) => Value::Text(json_text(other)),
         (C::Int32 | C::Int64 | C::Int16, Bson::Int32(i)) => Value::Int(i64::from(*i)),
         (C::Int32 | C::Int64 | C::Int16, Bson::Int64(i)) => Value::Int(*i),
-        (C::Int32 | C::Int64 | C::Int16, Bson::Double(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
+        (C::Int32 | C::Int64 | C::Int16, Bson::Double(f))
+            if f.fract() == 0.0 && f.abs() < 9.0e15 =>
+        {
             Value::Int(*f as i64)
         }
         (C::Int32 | C::Int64 | C::Int16, Bson::Boolean(b)) => Value::Int(i64::from(*b)),
@@ -157,7 +159,9 @@ pub fn to_value(v: &Bson, ty: ColType) -> Result<Value, ()> {
         (C::Float64 | C::Float32, Bson::Decimal128(d)) => {
             Value::Float(d.to_string().parse::<f64>().map_err(|_| ())?)
         }
-        (C::Numeric, Bson::Int32(_) | Bson::Int64(_) | Bson::Decimal128(_)) => Value::Text(plain_text(v)),
+        (C::Numeric, Bson::Int32(_) | Bson::Int64(_) | Bson::Decimal128(_)) => {
+            Value::Text(plain_text(v))
+        }
         (C::Numeric, Bson::Double(f)) if f.is_finite() => Value::Text(f.to_string()),
         (C::Bool, Bson::Boolean(b)) => Value::Bool(*b),
         (C::TimestampTz | C::Timestamp, Bson::DateTime(d)) => {
@@ -209,7 +213,11 @@ impl Reader {
             .iter()
             .map(|c| extract(doc, &c.source).unwrap_or(Bson::Null))
             .collect();
-        let row = values.iter().enumerate().map(|(i, v)| self.fit(i, v)).collect();
+        let row = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| self.fit(i, v))
+            .collect();
         self.builder.push_row(row)
     }
 
@@ -219,7 +227,13 @@ impl Reader {
         let row = self
             .columns
             .iter()
-            .map(|c| if c.hint == Hint::Count { Value::Int(0) } else { Value::Null })
+            .map(|c| {
+                if c.hint == Hint::Count {
+                    Value::Int(0)
+                } else {
+                    Value::Null
+                }
+            })
             .collect();
         self.builder.push_row(row)
     }
@@ -289,30 +303,67 @@ mod tests {
 
     #[test]
     fn paths_walk_documents_and_arrays() {
-        let d = doc! {"a": {"b": {"c": 1}}, "items": [{"sku": "x"}, {"sku": "y"}, 3], "flat.key": 7};
-        assert_eq!(extract(&d, &Source::Path("a.b.c".into())), Some(Bson::Int32(1)));
+        let d =
+            doc! {"a": {"b": {"c": 1}}, "items": [{"sku": "x"}, {"sku": "y"}, 3], "flat.key": 7};
+        assert_eq!(
+            extract(&d, &Source::Path("a.b.c".into())),
+            Some(Bson::Int32(1))
+        );
         assert_eq!(extract(&d, &Source::Path("a.x".into())), None);
         assert_eq!(
             extract(&d, &Source::Path("items.sku".into())),
             Some(Bson::Array(vec!["x".into(), "y".into()]))
         );
-        assert_eq!(extract(&d, &Source::Path("items.1.sku".into())), Some(Bson::String("y".into())));
-        assert_eq!(extract(&d, &Source::Path("flat.key".into())), Some(Bson::Int32(7)));
+        assert_eq!(
+            extract(&d, &Source::Path("items.1.sku".into())),
+            Some(Bson::String("y".into()))
+        );
+        assert_eq!(
+            extract(&d, &Source::Path("flat.key".into())),
+            Some(Bson::Int32(7))
+        );
     }
 
     #[test]
     fn inference() {
         let v = |xs: Vec<Bson>, h| infer(xs.iter(), h);
-        assert_eq!(v(vec![Bson::Int32(1), Bson::Null], Hint::Infer), ColType::Int32);
-        assert_eq!(v(vec![Bson::Int32(1), Bson::Int64(2)], Hint::Infer), ColType::Int64);
+        assert_eq!(
+            v(vec![Bson::Int32(1), Bson::Null], Hint::Infer),
+            ColType::Int32
+        );
+        assert_eq!(
+            v(vec![Bson::Int32(1), Bson::Int64(2)], Hint::Infer),
+            ColType::Int64
+        );
         assert_eq!(v(vec![Bson::Int32(1)], Hint::Sum), ColType::Int64);
-        assert_eq!(v(vec![Bson::Int32(1), Bson::Double(2.5)], Hint::Infer), ColType::Float64);
-        assert_eq!(v(vec![Bson::Int32(1)], Hint::Field(FieldType::Double)), ColType::Float64);
-        assert_eq!(v(vec![], Hint::Field(FieldType::Date)), ColType::TimestampTz);
+        assert_eq!(
+            v(vec![Bson::Int32(1), Bson::Double(2.5)], Hint::Infer),
+            ColType::Float64
+        );
+        assert_eq!(
+            v(vec![Bson::Int32(1)], Hint::Field(FieldType::Double)),
+            ColType::Float64
+        );
+        assert_eq!(
+            v(vec![], Hint::Field(FieldType::Date)),
+            ColType::TimestampTz
+        );
         assert_eq!(v(vec![], Hint::Infer), ColType::Text);
-        assert_eq!(v(vec![Bson::ObjectId(ObjectId::new())], Hint::Infer), ColType::Text);
-        assert_eq!(v(vec![Bson::Document(doc! {}), Bson::Array(vec![])], Hint::Infer), ColType::Json);
-        assert_eq!(v(vec![Bson::String("a".into()), Bson::Int32(1)], Hint::Infer), ColType::Text);
+        assert_eq!(
+            v(vec![Bson::ObjectId(ObjectId::new())], Hint::Infer),
+            ColType::Text
+        );
+        assert_eq!(
+            v(
+                vec![Bson::Document(doc! {}), Bson::Array(vec![])],
+                Hint::Infer
+            ),
+            ColType::Json
+        );
+        assert_eq!(
+            v(vec![Bson::String("a".into()), Bson::Int32(1)], Hint::Infer),
+            ColType::Text
+        );
         assert_eq!(v(vec![Bson::Int32(1)], Hint::Count), ColType::Int64);
     }
 
@@ -338,10 +389,16 @@ mod tests {
         let s = b.schema();
         assert_eq!(s.field(0).data_type(), &arrow::datatypes::DataType::Float64);
         assert_eq!(
-            s.field(2).metadata().get(crate::backends::types::PG_TYPE_KEY).map(String::as_str),
+            s.field(2)
+                .metadata()
+                .get(crate::backends::types::PG_TYPE_KEY)
+                .map(String::as_str),
             Some("json")
         );
-        assert!(matches!(s.field(3).data_type(), arrow::datatypes::DataType::Timestamp(_, Some(_))));
+        assert!(matches!(
+            s.field(3).data_type(),
+            arrow::datatypes::DataType::Timestamp(_, Some(_))
+        ));
         assert_eq!(s.field(4).data_type(), &arrow::datatypes::DataType::Boolean);
         assert!(b.column(1).is_null(1), "missing field is NULL");
     }
@@ -349,9 +406,15 @@ mod tests {
     #[test]
     fn pipeline_columns() {
         let docs = vec![doc! {"_id": "k", "n": 1}, doc! {"_id": "j", "m": 2, "n": 3}];
-        let names: Vec<String> = discover_columns(&docs, true).into_iter().map(|c| c.name).collect();
+        let names: Vec<String> = discover_columns(&docs, true)
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
         assert_eq!(names, vec!["_id", "n", "m"]);
-        let names: Vec<String> = discover_columns(&docs, false).into_iter().map(|c| c.name).collect();
+        let names: Vec<String> = discover_columns(&docs, false)
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
         assert_eq!(names, vec!["n", "m"]);
     }
 }

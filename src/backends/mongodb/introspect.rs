@@ -285,7 +285,12 @@ impl CollectionSchema {
     }
 }
 
-fn walk(doc: &Document, prefix: &str, order: &mut Vec<String>, tallies: &mut HashMap<String, Tally>) {
+fn walk(
+    doc: &Document,
+    prefix: &str,
+    order: &mut Vec<String>,
+    tallies: &mut HashMap<String, Tally>,
+) {
     for (key, value) in doc {
         let path = if prefix.is_empty() {
             key.clone()
@@ -354,7 +359,16 @@ mod tests {
         let paths: Vec<&str> = s.fields.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(
             paths,
-            vec!["_id", "name", "address.city", "address.zip", "address.geo.lat", "tags", "n", "extra"]
+            vec![
+                "_id",
+                "name",
+                "address.city",
+                "address.zip",
+                "address.geo.lat",
+                "tags",
+                "n",
+                "extra"
+            ]
         );
         let city = s.field("address.city").expect("city");
         assert_eq!(city.ty, FieldType::String);
@@ -367,7 +381,10 @@ mod tests {
         assert_eq!(tags.type_text(), "array<string>");
         assert_eq!(s.field("n").expect("n").ty, FieldType::Int);
         assert_eq!(s.field("extra").expect("extra").presence_text(), "25");
-        assert!(s.field("address").is_none(), "documents are listed by their leaves");
+        assert!(
+            s.field("address").is_none(),
+            "documents are listed by their leaves"
+        );
         let t = s.table_info();
         assert_eq!(t.columns[0].name, "_id");
         assert!(t.columns[0].primary_key);

@@ -137,7 +137,10 @@ impl MongoBackend {
 
     fn cached(&self) -> Option<Sampled> {
         let guard = self.schemas.lock().ok()?;
-        guard.as_ref().filter(|s| s.at.elapsed() < SCHEMA_TTL).cloned()
+        guard
+            .as_ref()
+            .filter(|s| s.at.elapsed() < SCHEMA_TTL)
+            .cloned()
     }
 
     /// Collection names (system collections left out), sorted.
@@ -152,7 +155,11 @@ impl MongoBackend {
     }
 
     /// Samples one collection.
-    async fn sample(&self, name: &str, timeout: Duration) -> Result<CollectionSchema, BackendError> {
+    async fn sample(
+        &self,
+        name: &str,
+        timeout: Duration,
+    ) -> Result<CollectionSchema, BackendError> {
         let work = async {
             let coll = self.db.collection::<Document>(name);
             let size = i64::try_from(SAMPLE_SIZE).unwrap_or(100);
@@ -168,6 +175,11 @@ impl MongoBackend {
                     break;
                 }
             }
+            // A stable field order: documents in ObjectId (creation) order.
+            docs.sort_by_key(|d| match d.get("_id") {
+                Some(Bson::ObjectId(o)) => Some(o.bytes()),
+                _ => None,
+            });
             Ok(CollectionSchema::from_documents(name, &docs))
         };
         tokio::time::timeout(timeout, work)
@@ -178,11 +190,12 @@ impl MongoBackend {
     /// Samples every collection (fresh) and caches the result.
     async fn sample_all(&self, timeout: Duration) -> Result<Sampled, BackendError> {
         let names = self.collection_names(timeout).await?;
-        let results: Vec<Result<CollectionSchema, BackendError>> = futures::stream::iter(names.clone())
-            .map(|n| async move { self.sample(&n, timeout).await })
-            .buffered(SAMPLE_CONCURRENCY)
-            .collect()
-            .await;
+        let results: Vec<Result<CollectionSchema, BackendError>> =
+            futures::stream::iter(names.clone())
+                .map(|n| async move { self.sample(&n, timeout).await })
+                .buffered(SAMPLE_CONCURRENCY)
+                .collect()
+                .await;
         let mut collections = HashMap::new();
         for r in results {
             let s = r?;
@@ -201,14 +214,22 @@ impl MongoBackend {
 
     /// The sampled schema of one collection (cached, or sampled now); a collection that
     /// does not exist is an error listing those that do (SQLSTATE 42P01).
-    async fn collection_schema(&self, name: &str, timeout: Duration) -> Result<Arc<CollectionSchema>, BackendError> {
+    async fn collection_schema(
+        &self,
+        name: &str,
+        timeout: Duration,
+    ) -> Result<Arc<CollectionSchema>, BackendError> {
         let sampled = match self.cached() {
             Some(s) if s.collections.contains_key(name) => s,
             _ => self.sample_all(timeout).await?,
         };
-        sampled.collections.get(name).cloned().ok_or_else(|| BackendError::Query {
-            sqlstate: Some("42P01".into()),
-            message: format!(
+        sampled
+            .collections
+            .get(name)
+            .cloned()
+            .ok_or_else(|| BackendError::Query {
+                sqlstate: Some("42P01".into()),
+                message: format!(
                 "collection \"{name}\" does not exist in MongoDB database \"{}\" (collections: {})",
                 self.database,
                 if sampled.names.is_empty() {
@@ -217,7 +238,7 @@ impl MongoBackend {
                     sampled.names.join(", ")
                 }
             ),
-        })
+            })
     }
 
     /// Runs a translated statement or a pipeline and streams its rows.
@@ -243,7 +264,9 @@ impl MongoBackend {
                 batches: futures::stream::empty().boxed(),
             });
         }
-        let batch_size = u32::try_from(limit.map_or(BATCH_ROWS as u64, |l| l.min(BATCH_ROWS as u64))).unwrap_or(1024);
+        let batch_size =
+            u32::try_from(limit.map_or(BATCH_ROWS as u64, |l| l.min(BATCH_ROWS as u64)))
+                .unwrap_or(1024);
         let started = match t.plan {
             Plan::Find(f) => {
                 tracing::debug!(connection = %self.connection, collection = %t.collection,
@@ -281,8 +304,14 @@ impl MongoBackend {
             Ok(Ok(c)) => c,
         };
         let mut remaining = limit.map(|l| usize::try_from(l).unwrap_or(usize::MAX));
-        let (first, exhausted) =
-            read_chunk(&mut cursor, &mut remaining, deadline, timeout, &self.secrets).await?;
+        let (first, exhausted) = read_chunk(
+            &mut cursor,
+            &mut remaining,
+            deadline,
+            timeout,
+            &self.secrets,
+        )
+        .await?;
         let columns: Vec<OutColumn> = match keep_id {
             Some(keep) => convert::discover_columns(&first, keep),
             None if t.columns.is_empty() && !first.is_empty() => {
@@ -324,7 +353,15 @@ impl MongoBackend {
                 return Some((Ok(b), st));
             }
             let mut cursor = st.cursor.take()?;
-            match read_chunk(&mut cursor, &mut st.remaining, st.deadline, st.timeout, &st.secrets).await {
+            match read_chunk(
+                &mut cursor,
+                &mut st.remaining,
+                st.deadline,
+                st.timeout,
+                &st.secrets,
+            )
+            .await
+            {
                 Err(e) => Some((Err(e), st)),
                 Ok((docs, exhausted)) => {
                     if !exhausted {
@@ -440,7 +477,9 @@ impl Backend for MongoBackend {
             self.run(t, Some(keep_id), opts).await?
         } else {
             let st = sql::parse(text, &[self.connection.as_str(), self.database.as_str()])?;
-            let schema = self.collection_schema(st.collection(), opts.timeout).await?;
+            let schema = self
+                .collection_schema(st.collection(), opts.timeout)
+                .await?;
             let t = st.translate(&schema)?;
             self.run(t, None, opts).await?
         };
@@ -463,7 +502,9 @@ fn map_error(e: mongodb::error::Error, timeout: Duration, secrets: &[String]) ->
                 sqlstate: Some("42P01".into()),
                 message: scrub(&c.message, secrets),
             },
-            13 | 18 => BackendError::Connect(scrub(&format!("{} ({})", c.message, c.code_name), secrets)),
+            13 | 18 => {
+                BackendError::Connect(scrub(&format!("{} ({})", c.message, c.code_name), secrets))
+            }
             _ => BackendError::Query {
                 sqlstate: None,
                 message: scrub(

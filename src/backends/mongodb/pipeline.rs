@@ -20,7 +20,9 @@ pub enum PipelineError {
     #[error("invalid MongoDB pipeline: {0} (expected {{\"collection\": \"name\", \"pipeline\": [{{\"$match\": ...}}, ...]}})")]
     Invalid(String),
     /// A forbidden operator appears in the pipeline.
-    #[error("pipeline operator {0} is not allowed (it writes data or runs server-side JavaScript)")]
+    #[error(
+        "pipeline operator {0} is not allowed (it writes data or runs server-side JavaScript)"
+    )]
     Forbidden(String),
 }
 
@@ -74,7 +76,9 @@ pub fn forbidden_in_document(doc: &Document) -> Option<String> {
 }
 
 fn is_forbidden(key: &str) -> bool {
-    FORBIDDEN_OPERATORS.iter().any(|f| key.eq_ignore_ascii_case(f))
+    FORBIDDEN_OPERATORS
+        .iter()
+        .any(|f| key.eq_ignore_ascii_case(f))
 }
 
 /// Checks the text of a pipeline statement without converting it: valid JSON of the
@@ -86,32 +90,44 @@ pub fn check_text(text: &str) -> Result<(), PipelineError> {
 /// Parses and checks a pipeline statement (a trailing `;` is ignored).
 pub fn parse(text: &str) -> Result<PipelineQuery, PipelineError> {
     let text = text.trim().trim_end_matches(';').trim();
-    let json: Json =
-        serde_json::from_str(text).map_err(|e| PipelineError::Invalid(format!("not valid JSON: {e}")))?;
+    let json: Json = serde_json::from_str(text)
+        .map_err(|e| PipelineError::Invalid(format!("not valid JSON: {e}")))?;
     // Refuse forbidden operators before anything else, whatever the shape.
     if let Some(op) = forbidden_in_json(&json) {
         return Err(PipelineError::Forbidden(op));
     }
     let Json::Object(mut map) = json else {
-        return Err(PipelineError::Invalid("the statement is not a JSON object".into()));
+        return Err(PipelineError::Invalid(
+            "the statement is not a JSON object".into(),
+        ));
     };
     let collection = match map.remove("collection") {
         Some(Json::String(s)) if !s.trim().is_empty() => s,
-        Some(_) => return Err(PipelineError::Invalid("\"collection\" must be a non-empty string".into())),
+        Some(_) => {
+            return Err(PipelineError::Invalid(
+                "\"collection\" must be a non-empty string".into(),
+            ))
+        }
         None => return Err(PipelineError::Invalid("\"collection\" is missing".into())),
     };
     let stages = match map.remove("pipeline") {
         Some(Json::Array(stages)) => stages,
-        Some(_) => return Err(PipelineError::Invalid("\"pipeline\" must be an array of stages".into())),
+        Some(_) => {
+            return Err(PipelineError::Invalid(
+                "\"pipeline\" must be an array of stages".into(),
+            ))
+        }
         None => return Err(PipelineError::Invalid("\"pipeline\" is missing".into())),
     };
     if let Some(extra) = map.keys().next() {
-        return Err(PipelineError::Invalid(format!("unexpected key \"{extra}\"")));
+        return Err(PipelineError::Invalid(format!(
+            "unexpected key \"{extra}\""
+        )));
     }
     let mut pipeline = Vec::with_capacity(stages.len());
     for (i, stage) in stages.into_iter().enumerate() {
-        let bson = Bson::try_from(stage)
-            .map_err(|e| PipelineError::Invalid(format!("stage {i}: {e}")))?;
+        let bson =
+            Bson::try_from(stage).map_err(|e| PipelineError::Invalid(format!("stage {i}: {e}")))?;
         match bson {
             Bson::Document(d) if d.len() == 1 && d.keys().all(|k| k.starts_with('$')) => pipeline.push(d),
             _ => {
@@ -125,7 +141,10 @@ pub fn parse(text: &str) -> Result<PipelineQuery, PipelineError> {
     if let Some(op) = pipeline.iter().find_map(forbidden_in_document) {
         return Err(PipelineError::Forbidden(op));
     }
-    Ok(PipelineQuery { collection, pipeline })
+    Ok(PipelineQuery {
+        collection,
+        pipeline,
+    })
 }
 
 /// Whether the output of this pipeline is meant to carry `_id`: some stage names `_id`
@@ -178,7 +197,10 @@ mod tests {
             r#"{"collection": "e", "pipeline": [{"$OUT": "x"}]}"#,
             r#"[{"$out": "x"}]"#,
         ] {
-            assert!(matches!(parse(text), Err(PipelineError::Forbidden(_))), "{text}");
+            assert!(
+                matches!(parse(text), Err(PipelineError::Forbidden(_))),
+                "{text}"
+            );
         }
     }
 
@@ -192,7 +214,10 @@ mod tests {
             r#"{"collection": "e", "pipeline": [{"$match": {}, "$limit": 1}]}"#,
             r#"{"collection": "e", "pipeline": [], "extra": 1}"#,
         ] {
-            assert!(matches!(parse(text), Err(PipelineError::Invalid(_))), "{text}");
+            assert!(
+                matches!(parse(text), Err(PipelineError::Invalid(_))),
+                "{text}"
+            );
         }
         assert!(is_pipeline("  {\"collection\": 1}"));
         assert!(!is_pipeline("SELECT 1"));
@@ -200,9 +225,13 @@ mod tests {
 
     #[test]
     fn id_mentions() {
-        let q = parse(r#"{"collection": "e", "pipeline": [{"$group": {"_id": "$kind", "n": {"$sum": 1}}}]}"#).expect("ok");
+        let q = parse(
+            r#"{"collection": "e", "pipeline": [{"$group": {"_id": "$kind", "n": {"$sum": 1}}}]}"#,
+        )
+        .expect("ok");
         assert!(mentions_id(&q.pipeline));
-        let q = parse(r#"{"collection": "e", "pipeline": [{"$match": {"kind": "x"}}]}"#).expect("ok");
+        let q =
+            parse(r#"{"collection": "e", "pipeline": [{"$match": {"kind": "x"}}]}"#).expect("ok");
         assert!(!mentions_id(&q.pipeline));
     }
 }

@@ -23,10 +23,10 @@ use std::ops::ControlFlow;
 
 use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
 use sqlparser::ast::{
-    AccessExpr, BinaryOperator, Distinct, DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArguments, GroupByExpr, LimitClause, ObjectName, OrderByExpr, OrderByKind, OrderBySort,
-    Query, Select, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, Statement, Subscript, TableFactor,
-    UnaryOperator, Value,
+    AccessExpr, BinaryOperator, Distinct, DuplicateTreatment, Expr, Function, FunctionArg,
+    FunctionArgExpr, FunctionArguments, GroupByExpr, LimitClause, ObjectName, OrderByExpr,
+    OrderByKind, OrderBySort, Query, Select, SelectItem, SelectItemQualifiedWildcardKind, SetExpr,
+    Statement, Subscript, TableFactor, UnaryOperator, Value,
 };
 use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::Parser;
@@ -144,7 +144,10 @@ pub fn parse(sql: &str, prefixes: &[&str]) -> Result<SqlStatement, BackendError>
     let mut statements = Parser::parse_sql(&GenericDialect {}, text)
         .map_err(|e| error("42601", format!("syntax error: {e}")))?;
     if statements.len() != 1 {
-        return Err(unsupported(format!("{} statements in one block", statements.len())));
+        return Err(unsupported(format!(
+            "{} statements in one block",
+            statements.len()
+        )));
     }
     let Some(statement) = statements.pop() else {
         return Err(error("42601", "empty statement"));
@@ -179,12 +182,18 @@ pub fn parse(sql: &str, prefixes: &[&str]) -> Result<SqlStatement, BackendError>
     if !locks.is_empty() {
         return Err(unsupported("FOR UPDATE/SHARE"));
     }
-    if for_clause.is_some() || settings.is_some() || format_clause.is_some() || !pipe_operators.is_empty() {
+    if for_clause.is_some()
+        || settings.is_some()
+        || format_clause.is_some()
+        || !pipe_operators.is_empty()
+    {
         return Err(unsupported("this query clause"));
     }
     let select = match *body {
         SetExpr::Select(s) => s,
-        SetExpr::SetOperation { op, .. } => return Err(unsupported(format!("{op} (set operation)"))),
+        SetExpr::SetOperation { op, .. } => {
+            return Err(unsupported(format!("{op} (set operation)")))
+        }
         SetExpr::Query(_) => return Err(unsupported("a subquery")),
         SetExpr::Values(_) => return Err(unsupported("VALUES")),
         SetExpr::Insert(_) => return Err(unsupported("INSERT")),
@@ -262,11 +271,12 @@ fn statement_kind(s: &Statement) -> String {
     let mut words = text.split_whitespace();
     let first = words.next().unwrap_or("statement").to_ascii_uppercase();
     match first.as_str() {
-        "CREATE" | "DROP" | "ALTER" | "TRUNCATE" => {
-            format!("{first} {}", words.next().unwrap_or("").to_ascii_uppercase())
-                .trim()
-                .to_string()
-        }
+        "CREATE" | "DROP" | "ALTER" | "TRUNCATE" => format!(
+            "{first} {}",
+            words.next().unwrap_or("").to_ascii_uppercase()
+        )
+        .trim()
+        .to_string(),
         _ => first,
     }
 }
@@ -274,11 +284,17 @@ fn statement_kind(s: &Statement) -> String {
 fn count_literal(e: &Expr, what: &str) -> Result<u64, BackendError> {
     match e {
         Expr::Value(v) => match &v.value {
-            Value::Number(n, _) => n
-                .parse::<u64>()
-                .map_err(|_| error("22023", format!("{what} must be a non-negative integer, got {n}"))),
+            Value::Number(n, _) => n.parse::<u64>().map_err(|_| {
+                error(
+                    "22023",
+                    format!("{what} must be a non-negative integer, got {n}"),
+                )
+            }),
             Value::Null => Ok(u64::MAX),
-            _ => Err(error("22023", format!("{what} must be a non-negative integer"))),
+            _ => Err(error(
+                "22023",
+                format!("{what} must be a non-negative integer"),
+            )),
         },
         _ => Err(unsupported(format!("{what} with an expression"))),
     }
@@ -319,14 +335,19 @@ fn check_select_clauses(s: &Select) -> Result<(), BackendError> {
 }
 
 /// The collection named in FROM and its alias.
-fn from_collection(s: &Select, prefixes: &[&str]) -> Result<(String, Option<String>), BackendError> {
+fn from_collection(
+    s: &Select,
+    prefixes: &[&str],
+) -> Result<(String, Option<String>), BackendError> {
     let from = match s.from.as_slice() {
         [] => return Err(unsupported("SELECT without FROM")),
         [one] => one,
         _ => return Err(unsupported("more than one collection in FROM (a join)")),
     };
     if !from.joins.is_empty() {
-        return Err(unsupported("JOIN (a statement reads one collection; a JSON pipeline can use $lookup)"));
+        return Err(unsupported(
+            "JOIN (a statement reads one collection; a JSON pipeline can use $lookup)",
+        ));
     }
     match &from.relation {
         TableFactor::Table {
@@ -342,9 +363,9 @@ fn from_collection(s: &Select, prefixes: &[&str]) -> Result<(String, Option<Stri
         }
         TableFactor::Derived { .. } => Err(unsupported("a subquery in FROM")),
         TableFactor::NestedJoin { .. } => Err(unsupported("JOIN")),
-        TableFactor::TableFunction { .. } | TableFactor::Function { .. } | TableFactor::UNNEST { .. } => {
-            Err(unsupported("a table function in FROM"))
-        }
+        TableFactor::TableFunction { .. }
+        | TableFactor::Function { .. }
+        | TableFactor::UNNEST { .. } => Err(unsupported("a table function in FROM")),
         _ => Err(unsupported("this FROM item")),
     }
 }
@@ -400,7 +421,10 @@ struct Field {
 /// One item of the select list.
 enum Item<'e> {
     Star,
-    Expr { expr: &'e Expr, alias: Option<String> },
+    Expr {
+        expr: &'e Expr,
+        alias: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -448,7 +472,10 @@ fn aggregate_call(f: &Function) -> Result<Option<(AggKind, Option<&Expr>)>, Back
     }
     let distinct = matches!(list.duplicate_treatment, Some(DuplicateTreatment::Distinct));
     let [arg] = list.args.as_slice() else {
-        return Err(error("42883", format!("{name}() takes exactly one argument")));
+        return Err(error(
+            "42883",
+            format!("{name}() takes exactly one argument"),
+        ));
     };
     let arg = match arg {
         FunctionArg::Unnamed(a) => a,
@@ -458,18 +485,26 @@ fn aggregate_call(f: &Function) -> Result<Option<(AggKind, Option<&Expr>)>, Back
         ("count", FunctionArgExpr::Wildcard, false) => Ok(Some((AggKind::CountStar, None))),
         ("count", FunctionArgExpr::Expr(e), false) => Ok(Some((AggKind::Count, Some(e)))),
         ("count", FunctionArgExpr::Expr(e), true) => Ok(Some((AggKind::CountDistinct, Some(e)))),
-        (_, FunctionArgExpr::Expr(_), true) => Err(unsupported(format!("{}(DISTINCT ...)", name.to_uppercase()))),
+        (_, FunctionArgExpr::Expr(_), true) => Err(unsupported(format!(
+            "{}(DISTINCT ...)",
+            name.to_uppercase()
+        ))),
         ("sum", FunctionArgExpr::Expr(e), _) => Ok(Some((AggKind::Sum, Some(e)))),
         ("avg", FunctionArgExpr::Expr(e), _) => Ok(Some((AggKind::Avg, Some(e)))),
         ("min", FunctionArgExpr::Expr(e), _) => Ok(Some((AggKind::Min, Some(e)))),
         ("max", FunctionArgExpr::Expr(e), _) => Ok(Some((AggKind::Max, Some(e)))),
-        _ => Err(error("42883", format!("{name}() needs a field or expression argument"))),
+        _ => Err(error(
+            "42883",
+            format!("{name}() needs a field or expression argument"),
+        )),
     }
 }
 
 fn contains_aggregate(e: &Expr) -> bool {
     let found = sqlparser::ast::visit_expressions(e, |x| match x {
-        Expr::Function(f) if AGGREGATES.contains(&function_name(f).as_str()) && f.over.is_none() => {
+        Expr::Function(f)
+            if AGGREGATES.contains(&function_name(f).as_str()) && f.over.is_none() =>
+        {
             ControlFlow::Break(())
         }
         _ => ControlFlow::Continue(()),
@@ -515,7 +550,6 @@ struct Key {
 struct Acc {
     kind: AggKind,
     arg: Option<Bson>,
-    ty: Option<FieldType>,
 }
 
 /// The `$group` being built: its keys and accumulators.
@@ -533,11 +567,15 @@ impl Grouping {
         }
     }
 
-    fn acc(&mut self, kind: AggKind, arg: Option<Bson>, ty: Option<FieldType>) -> String {
-        let i = match self.accs.iter().position(|a| a.kind == kind && a.arg == arg) {
+    fn acc(&mut self, kind: AggKind, arg: Option<Bson>) -> String {
+        let i = match self
+            .accs
+            .iter()
+            .position(|a| a.kind == kind && a.arg == arg)
+        {
             Some(i) => i,
             None => {
-                self.accs.push(Acc { kind, arg, ty });
+                self.accs.push(Acc { kind, arg });
                 self.accs.len() - 1
             }
         };
@@ -558,7 +596,9 @@ impl Grouping {
                     if i > 0 {
                         parts.push(Bson::String("\u{1}".into()));
                     }
-                    parts.push(Bson::Document(doc! {"$ifNull": [{"$toString": k.value.clone()}, "\u{0}"]}));
+                    parts.push(Bson::Document(
+                        doc! {"$ifNull": [{"$toString": k.value.clone()}, "\u{0}"]},
+                    ));
                 }
                 Bson::Document(doc! {"$concat": parts})
             }
@@ -593,16 +633,32 @@ impl Grouping {
                         doc! {"$size": {"$filter": {"input": format!("${name}_set"), "cond": {"$ne": ["$$this", Bson::Null]}}}},
                     );
                 }
-                AggKind::Sum | AggKind::Avg | AggKind::Min | AggKind::Max => {
-                    let op = match a.kind {
-                        AggKind::Sum => "$sum",
-                        AggKind::Avg => "$avg",
-                        AggKind::Min => "$min",
-                        _ => "$max",
+                AggKind::Sum | AggKind::Avg => {
+                    // Sum and count of the numeric values; AVG is their quotient. Both are
+                    // NULL over no numeric value, as in SQL ($sum alone would say 0).
+                    group.insert(&name, doc! {"$sum": arg.clone()});
+                    group.insert(
+                        format!("{name}_n"),
+                        doc! {"$sum": {"$cond": [{"$isNumber": arg}, 1, 0]}},
+                    );
+                    let value = if a.kind == AggKind::Avg {
+                        Bson::Document(doc! {"$divide": [format!("${name}"), format!("${name}_n")]})
+                    } else {
+                        Bson::String(format!("${name}"))
+                    };
+                    finish.insert(
+                        &name,
+                        doc! {"$cond": [{"$gt": [format!("${name}_n"), 0]}, value, Bson::Null]},
+                    );
+                }
+                AggKind::Min | AggKind::Max => {
+                    let op = if a.kind == AggKind::Min {
+                        "$min"
+                    } else {
+                        "$max"
                     };
                     group.insert(&name, doc! {op: arg.clone()});
                     group.insert(format!("{name}_n"), doc! {"$sum": not_null_flag(&arg)});
-                    // NULL over no non-null value, as in SQL ($sum would say 0).
                     finish.insert(
                         &name,
                         doc! {"$cond": [{"$gt": [format!("${name}_n"), 0]}, format!("${name}"), Bson::Null]},
@@ -616,7 +672,9 @@ impl Grouping {
 
 /// `{$cond: [x is null or missing, 0, 1]}`
 fn not_null_flag(arg: &Bson) -> Bson {
-    Bson::Document(doc! {"$cond": [{"$eq": [{"$ifNull": [arg.clone(), Bson::Null]}, Bson::Null]}, 0, 1]})
+    Bson::Document(
+        doc! {"$cond": [{"$eq": [{"$ifNull": [arg.clone(), Bson::Null]}, Bson::Null]}, 0, 1]},
+    )
 }
 
 /// After grouping: fields are group keys and accumulators.
@@ -651,7 +709,7 @@ impl Scope for GroupScope<'_, '_, '_> {
                     AggKind::Min | AggKind::Max | AggKind::Sum => ty,
                     _ => None,
                 };
-                let path = self.g.acc(kind, arg, ty);
+                let path = self.g.acc(kind, arg);
                 return Ok(Some(Field { path, ty }));
             }
         }
@@ -708,7 +766,9 @@ fn expression(scope: &mut dyn Scope, e: &Expr) -> Result<Bson, BackendError> {
         Expr::UnaryOp {
             op: UnaryOperator::Minus,
             expr,
-        } => Ok(Bson::Document(doc! {"$multiply": [-1, expression(scope, expr)?]})),
+        } => Ok(Bson::Document(
+            doc! {"$multiply": [-1, expression(scope, expr)?]},
+        )),
         Expr::UnaryOp {
             op: UnaryOperator::Plus,
             expr,
@@ -721,7 +781,11 @@ fn expression(scope: &mut dyn Scope, e: &Expr) -> Result<Bson, BackendError> {
                 BinaryOperator::Divide => "$divide",
                 BinaryOperator::Modulo => "$mod",
                 BinaryOperator::StringConcat => "$concat",
-                other => return Err(unsupported(format!("operator {other} in a select-list or computed expression"))),
+                other => {
+                    return Err(unsupported(format!(
+                        "operator {other} in a select-list or computed expression"
+                    )))
+                }
             };
             let l = expression(scope, left)?;
             let r = expression(scope, right)?;
@@ -756,7 +820,9 @@ fn path_parts(e: &Expr) -> Option<Vec<String>> {
                     AccessExpr::Dot(x) => names.extend(path_parts(x)?),
                     AccessExpr::Subscript(Subscript::Index { index }) => match index {
                         Expr::Value(v) => match &v.value {
-                            Value::Number(n, _) if n.parse::<usize>().is_ok() => names.push(n.clone()),
+                            Value::Number(n, _) if n.parse::<usize>().is_ok() => {
+                                names.push(n.clone())
+                            }
                             Value::SingleQuotedString(k) => names.push(k.clone()),
                             _ => return None,
                         },
@@ -854,10 +920,14 @@ fn literal(e: &Expr, ty: Option<FieldType>) -> Result<Option<Bson>, BackendError
         } => {
             let kind = data_type.to_string().to_ascii_uppercase();
             match literal(expr, None)? {
-                Some(Bson::String(s)) if kind.starts_with("DATE") || kind.starts_with("TIMESTAMP") => {
+                Some(Bson::String(s))
+                    if kind.starts_with("DATE") || kind.starts_with("TIMESTAMP") =>
+                {
                     match parse_datetime(&s) {
                         Some(d) => Bson::DateTime(d),
-                        None => return Err(error("22007", format!("invalid {kind} literal '{s}'"))),
+                        None => {
+                            return Err(error("22007", format!("invalid {kind} literal '{s}'")))
+                        }
                     }
                 }
                 _ => return Err(unsupported("CAST")),
@@ -900,7 +970,9 @@ fn number(n: &str) -> Result<Bson, BackendError> {
 fn coerce(s: String, ty: Option<FieldType>) -> Bson {
     match ty {
         Some(FieldType::Date) => parse_datetime(&s).map_or(Bson::String(s), Bson::DateTime),
-        Some(FieldType::ObjectId) => ObjectId::parse_str(&s).map_or(Bson::String(s), Bson::ObjectId),
+        Some(FieldType::ObjectId) => {
+            ObjectId::parse_str(&s).map_or(Bson::String(s), Bson::ObjectId)
+        }
         Some(t) if t.is_numeric() => match number(s.trim()) {
             Ok(n) => n,
             Err(_) => Bson::String(s),
@@ -921,12 +993,20 @@ pub fn parse_datetime(s: &str) -> Option<DateTime> {
     if let Ok(d) = chrono::DateTime::parse_from_rfc3339(s) {
         return Some(DateTime::from_millis(d.timestamp_millis()));
     }
-    for fmt in ["%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%#z"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f%#z",
+        "%Y-%m-%dT%H:%M:%S%.f%#z",
+        "%Y-%m-%d %H:%M:%S%#z",
+    ] {
         if let Ok(d) = chrono::DateTime::parse_from_str(s, fmt) {
             return Some(DateTime::from_millis(d.timestamp_millis()));
         }
     }
-    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(d) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
             return Some(DateTime::from_millis(d.and_utc().timestamp_millis()));
         }
@@ -1105,19 +1185,41 @@ fn filter(scope: &mut dyn Scope, e: &Expr, neg: bool) -> Result<Document, Backen
             expr,
             pattern,
             escape_char,
-        } => like(scope, expr, pattern, escape_char.as_deref(), false, *negated != neg, *any),
+        } => like(
+            scope,
+            expr,
+            pattern,
+            escape_char.as_deref(),
+            false,
+            *negated != neg,
+            *any,
+        ),
         Expr::ILike {
             negated,
             any,
             expr,
             pattern,
             escape_char,
-        } => like(scope, expr, pattern, escape_char.as_deref(), true, *negated != neg, *any),
+        } => like(
+            scope,
+            expr,
+            pattern,
+            escape_char.as_deref(),
+            true,
+            *negated != neg,
+            *any,
+        ),
         Expr::Value(v) if matches!(v.value, Value::Boolean(_)) => {
             let b = matches!(v.value, Value::Boolean(true));
-            Ok(if b != neg { Document::new() } else { match_nothing() })
+            Ok(if b != neg {
+                Document::new()
+            } else {
+                match_nothing()
+            })
         }
-        Expr::InSubquery { .. } | Expr::Exists { .. } | Expr::Subquery(_) => Err(unsupported("a subquery")),
+        Expr::InSubquery { .. } | Expr::Exists { .. } | Expr::Subquery(_) => {
+            Err(unsupported("a subquery"))
+        }
         other => match scope.field(other)? {
             // A bare boolean field.
             Some(f) => Ok(doc! {f.path: !neg}),
@@ -1126,7 +1228,12 @@ fn filter(scope: &mut dyn Scope, e: &Expr, neg: bool) -> Result<Document, Backen
     }
 }
 
-fn compare(scope: &mut dyn Scope, left: &Expr, c: Cmp, right: &Expr) -> Result<Document, BackendError> {
+fn compare(
+    scope: &mut dyn Scope,
+    left: &Expr,
+    c: Cmp,
+    right: &Expr,
+) -> Result<Document, BackendError> {
     let lf = scope.field(left)?;
     let rf = scope.field(right)?;
     match (&lf, &rf) {
@@ -1146,7 +1253,9 @@ fn compare(scope: &mut dyn Scope, left: &Expr, c: Cmp, right: &Expr) -> Result<D
                 return match constant_compare(&a, &b, c) {
                     Some(true) => Ok(Document::new()),
                     Some(false) => Ok(match_nothing()),
-                    None => Err(unsupported(format!("a comparison of the literals {a} and {b}"))),
+                    None => Err(unsupported(format!(
+                        "a comparison of the literals {a} and {b}"
+                    ))),
                 };
             }
         }
@@ -1158,7 +1267,9 @@ fn compare(scope: &mut dyn Scope, left: &Expr, c: Cmp, right: &Expr) -> Result<D
     let mut conds = vec![Bson::Document(doc! {c.op(): [l.clone(), r.clone()]})];
     for x in [l, r] {
         if matches!(x, Bson::String(_) | Bson::Document(_)) {
-            conds.push(Bson::Document(doc! {"$ne": [{"$ifNull": [x, Bson::Null]}, Bson::Null]}));
+            conds.push(Bson::Document(
+                doc! {"$ne": [{"$ifNull": [x, Bson::Null]}, Bson::Null]},
+            ));
         }
     }
     Ok(doc! {"$expr": {"$and": conds}})
@@ -1214,7 +1325,12 @@ fn null_test(scope: &mut dyn Scope, x: &Expr, is_null: bool) -> Result<Document,
     Ok(doc! {"$expr": {op: [{"$ifNull": [v, Bson::Null]}, Bson::Null]}})
 }
 
-fn bool_test(scope: &mut dyn Scope, x: &Expr, value: bool, is: bool) -> Result<Document, BackendError> {
+fn bool_test(
+    scope: &mut dyn Scope,
+    x: &Expr,
+    value: bool,
+    is: bool,
+) -> Result<Document, BackendError> {
     match scope.field(x)? {
         Some(f) if is => Ok(doc! {f.path: value}),
         Some(f) => Ok(doc! {f.path: {"$ne": value}}),
@@ -1222,7 +1338,12 @@ fn bool_test(scope: &mut dyn Scope, x: &Expr, value: bool, is: bool) -> Result<D
     }
 }
 
-fn in_list(scope: &mut dyn Scope, x: &Expr, list: &[Expr], neg: bool) -> Result<Document, BackendError> {
+fn in_list(
+    scope: &mut dyn Scope,
+    x: &Expr,
+    list: &[Expr],
+    neg: bool,
+) -> Result<Document, BackendError> {
     let Some(f) = scope.field(x)? else {
         return Err(unsupported(format!("IN on {}", describe(x))));
     };
@@ -1266,7 +1387,11 @@ fn like(
     };
     let pattern = match literal(pattern, None)? {
         Some(Bson::String(s)) => s,
-        _ => return Err(unsupported("LIKE with a pattern that is not a string literal")),
+        _ => {
+            return Err(unsupported(
+                "LIKE with a pattern that is not a string literal",
+            ))
+        }
     };
     let escape = match escape {
         None => None,
@@ -1336,7 +1461,12 @@ impl Tx<'_> {
         }
         let full = names.join(".");
         let mut rest: &[String] = &names;
-        while rest.len() > 1 && self.qualifiers.iter().any(|q| q.eq_ignore_ascii_case(&rest[0])) {
+        while rest.len() > 1
+            && self
+                .qualifiers
+                .iter()
+                .any(|q| q.eq_ignore_ascii_case(&rest[0]))
+        {
             rest = &rest[1..];
         }
         if rest.len() == names.len() || self.known_path(&full) {
@@ -1348,10 +1478,9 @@ impl Tx<'_> {
 
     fn known_path(&self, p: &str) -> bool {
         let dotted = format!("{p}.");
-        self.schema
-            .fields
-            .iter()
-            .any(|f| f.path == p || f.path.starts_with(&dotted) || p.starts_with(&format!("{}.", f.path)))
+        self.schema.fields.iter().any(|f| {
+            f.path == p || f.path.starts_with(&dotted) || p.starts_with(&format!("{}.", f.path))
+        })
     }
 
     fn key_index(&self, g: &Grouping, e: &Expr) -> Option<usize> {
@@ -1368,20 +1497,39 @@ impl Tx<'_> {
         for item in &s.projection {
             match item {
                 SelectItem::Wildcard(opts) => {
-                    if opts.opt_exclude.is_some() || opts.opt_except.is_some() || opts.opt_replace.is_some() || opts.opt_rename.is_some() || opts.opt_ilike.is_some() {
+                    if opts.opt_exclude.is_some()
+                        || opts.opt_except.is_some()
+                        || opts.opt_replace.is_some()
+                        || opts.opt_rename.is_some()
+                        || opts.opt_ilike.is_some()
+                    {
                         return Err(unsupported("SELECT * with EXCLUDE/EXCEPT/REPLACE/RENAME"));
                     }
                     items.push(Item::Star)
                 }
-                SelectItem::QualifiedWildcard(SelectItemQualifiedWildcardKind::ObjectName(name), _) => {
-                    let last = name.0.last().and_then(|p| p.as_ident()).map(|i| i.value.to_ascii_lowercase());
+                SelectItem::QualifiedWildcard(
+                    SelectItemQualifiedWildcardKind::ObjectName(name),
+                    _,
+                ) => {
+                    let last = name
+                        .0
+                        .last()
+                        .and_then(|p| p.as_ident())
+                        .map(|i| i.value.to_ascii_lowercase());
                     match last {
                         Some(n) if self.qualifiers.contains(&n) => items.push(Item::Star),
-                        _ => return Err(unsupported(format!("{name}.* (one collection per statement)"))),
+                        _ => {
+                            return Err(unsupported(format!(
+                                "{name}.* (one collection per statement)"
+                            )))
+                        }
                     }
                 }
                 SelectItem::QualifiedWildcard(..) => return Err(unsupported("expr.*")),
-                SelectItem::UnnamedExpr(e) => items.push(Item::Expr { expr: e, alias: None }),
+                SelectItem::UnnamedExpr(e) => items.push(Item::Expr {
+                    expr: e,
+                    alias: None,
+                }),
                 SelectItem::ExprWithAlias { expr, alias } => items.push(Item::Expr {
                     expr,
                     alias: Some(alias.value.clone()),
@@ -1407,7 +1555,9 @@ impl Tx<'_> {
         match e {
             Expr::Nested(inner) => self.hint(inner),
             Expr::Function(f) => match aggregate_call(f) {
-                Ok(Some((AggKind::CountStar | AggKind::Count | AggKind::CountDistinct, _))) => Hint::Count,
+                Ok(Some((AggKind::CountStar | AggKind::Count | AggKind::CountDistinct, _))) => {
+                    Hint::Count
+                }
                 Ok(Some((AggKind::Avg, _))) => Hint::Float,
                 Ok(Some((AggKind::Sum, _))) => Hint::Sum,
                 Ok(Some((AggKind::Min | AggKind::Max, Some(a)))) => self.hint(a),
@@ -1433,7 +1583,9 @@ impl Tx<'_> {
             }
         };
         let distinct = matches!(s.distinct, Some(Distinct::Distinct));
-        let has_aggregate = items.iter().any(|i| matches!(i, Item::Expr { expr, .. } if contains_aggregate(expr)))
+        let has_aggregate = items
+            .iter()
+            .any(|i| matches!(i, Item::Expr { expr, .. } if contains_aggregate(expr)))
             || s.having.is_some()
             || st.order_by.iter().any(|o| contains_aggregate(&o.expr));
         let filter_doc = match &s.selection {
@@ -1442,7 +1594,9 @@ impl Tx<'_> {
         };
         if !group_exprs.is_empty() || has_aggregate || distinct {
             if distinct && (has_aggregate || !group_exprs.is_empty()) {
-                return Err(unsupported("SELECT DISTINCT together with GROUP BY or aggregates"));
+                return Err(unsupported(
+                    "SELECT DISTINCT together with GROUP BY or aggregates",
+                ));
             }
             self.grouped(st, &items, &group_exprs, distinct, filter_doc)
         } else {
@@ -1452,7 +1606,12 @@ impl Tx<'_> {
 
     /// Rows without grouping: a `find` when every output is a field path, else an
     /// `aggregate` with a `$project`.
-    fn rows(&self, st: &SqlStatement, items: &[Item<'_>], filter_doc: Document) -> Result<Translated, BackendError> {
+    fn rows(
+        &self,
+        st: &SqlStatement,
+        items: &[Item<'_>],
+        filter_doc: Document,
+    ) -> Result<Translated, BackendError> {
         let mut outs: Vec<(String, Out, Hint, Option<&Expr>)> = Vec::new();
         let mut star = false;
         let mut named_id = false;
@@ -1461,7 +1620,12 @@ impl Tx<'_> {
                 Item::Star => {
                     star = true;
                     for f in self.schema.star_columns() {
-                        outs.push((f.path.clone(), Out::Path(f.path.clone()), Hint::Field(f.ty), None));
+                        outs.push((
+                            f.path.clone(),
+                            Out::Path(f.path.clone()),
+                            Hint::Field(f.ty),
+                            None,
+                        ));
                     }
                 }
                 Item::Expr { expr, alias } => {
@@ -1489,7 +1653,9 @@ impl Tx<'_> {
         let mut sort_keys: Vec<(SortKey, i32)> = Vec::new();
         for o in &st.order_by {
             let dir = sort_direction(o)?;
-            let key = if let Some(i) = self.output_ref(&o.expr, outs.iter().map(|(n, _, _, e)| (n.as_str(), *e)))? {
+            let key = if let Some(i) =
+                self.output_ref(&o.expr, outs.iter().map(|(n, _, _, e)| (n.as_str(), *e)))?
+            {
                 SortKey::Output(i)
             } else if let Some(p) = self.path(&o.expr) {
                 SortKey::Path(p)
@@ -1626,21 +1792,25 @@ impl Tx<'_> {
                     .parse()
                     .map_err(|_| error("42P10", format!("ORDER BY position {n} is not valid")))?;
                 if pos == 0 || pos > outs.len() {
-                    return Err(error("42P10", format!("ORDER BY position {pos} is not in select list")));
+                    return Err(error(
+                        "42P10",
+                        format!("ORDER BY position {pos} is not in select list"),
+                    ));
                 }
                 return Ok(Some(pos - 1));
             }
         }
         if let Expr::Identifier(id) = e {
-            if let Some(i) = outs
-                .iter()
-                .position(|(n, x)| x.is_some() && ident_matches(n, &id.value, id.quote_style.is_some()))
-            {
+            if let Some(i) = outs.iter().position(|(n, x)| {
+                x.is_some() && ident_matches(n, &id.value, id.quote_style.is_some())
+            }) {
                 return Ok(Some(i));
             }
         }
         let text = e.to_string();
-        Ok(outs.iter().position(|(_, x)| x.is_some_and(|x| x.to_string() == text)))
+        Ok(outs
+            .iter()
+            .position(|(_, x)| x.is_some_and(|x| x.to_string() == text)))
     }
 
     fn grouped(
@@ -1685,14 +1855,23 @@ impl Tx<'_> {
                             let pos: usize = n.parse().unwrap_or(0);
                             match exprs.get(pos.wrapping_sub(1)) {
                                 Some((x, _)) => *x,
-                                None => return Err(error("42P10", format!("GROUP BY position {n} is not in select list"))),
+                                None => {
+                                    return Err(error(
+                                        "42P10",
+                                        format!("GROUP BY position {n} is not in select list"),
+                                    ))
+                                }
                             }
                         }
                         _ => *e,
                     },
                     Expr::Identifier(id) if self.schema.field(&id.value).is_none() => exprs
                         .iter()
-                        .find(|(_, a)| a.as_deref().is_some_and(|a| ident_matches(a, &id.value, id.quote_style.is_some())))
+                        .find(|(_, a)| {
+                            a.as_deref().is_some_and(|a| {
+                                ident_matches(a, &id.value, id.quote_style.is_some())
+                            })
+                        })
                         .map_or(*e, |(x, _)| *x),
                     _ => *e,
                 };
@@ -1702,7 +1881,10 @@ impl Tx<'_> {
         };
         for e in key_sources {
             if contains_aggregate(e) {
-                return Err(error("42803", "aggregate functions are not allowed in GROUP BY"));
+                return Err(error(
+                    "42803",
+                    "aggregate functions are not allowed in GROUP BY",
+                ));
             }
             let path = self.path(e);
             if let Some(i) = self.key_index(&g, e) {
@@ -1763,8 +1945,11 @@ impl Tx<'_> {
             };
             for (j, o) in st.order_by.iter().enumerate() {
                 let dir = sort_direction(o)?;
-                let named: Vec<(&str, Option<&Expr>)> =
-                    columns.iter().zip(&exprs).map(|(c, (e, _))| (c.name.as_str(), Some(*e))).collect();
+                let named: Vec<(&str, Option<&Expr>)> = columns
+                    .iter()
+                    .zip(&exprs)
+                    .map(|(c, (e, _))| (c.name.as_str(), Some(*e)))
+                    .collect();
                 let field = match self.output_ref(&o.expr, named.into_iter())? {
                     Some(i) => format!("c{i}"),
                     None => {
@@ -1791,7 +1976,10 @@ impl Tx<'_> {
         }
         pipeline.push(doc! {"$project": project});
         push_tail(&mut pipeline, sort, st.offset, st.limit);
-        let empty_row = g.keys.is_empty() && having.is_none() && st.offset.unwrap_or(0) == 0 && st.limit != Some(0);
+        let empty_row = g.keys.is_empty()
+            && having.is_none()
+            && st.offset.unwrap_or(0) == 0
+            && st.limit != Some(0);
         Ok(Translated {
             collection: st.collection.clone(),
             plan: Plan::Aggregate(pipeline),
@@ -1809,7 +1997,12 @@ fn projected(v: Bson) -> Bson {
     }
 }
 
-fn push_tail(pipeline: &mut Vec<Document>, sort: Document, offset: Option<u64>, limit: Option<u64>) {
+fn push_tail(
+    pipeline: &mut Vec<Document>,
+    sort: Document,
+    offset: Option<u64>,
+    limit: Option<u64>,
+) {
     if !sort.is_empty() {
         pipeline.push(doc! {"$sort": sort});
     }
@@ -1895,7 +2088,9 @@ mod tests {
 
     fn refused(sql: &str) -> (String, String) {
         match tr(sql) {
-            Err(BackendError::Query { sqlstate, message }) => (sqlstate.unwrap_or_default(), message),
+            Err(BackendError::Query { sqlstate, message }) => {
+                (sqlstate.unwrap_or_default(), message)
+            }
             other => panic!("{sql}: expected a refusal, got {other:?}"),
         }
     }
@@ -1904,13 +2099,19 @@ mod tests {
     fn simple_select_is_a_find() {
         let f = find("SELECT kind, user.address.city AS city, \"user.name\" FROM events WHERE amount > 3 ORDER BY kind DESC LIMIT 5 OFFSET 2");
         assert_eq!(f.filter, doc! {"amount": {"$gt": 3}});
-        assert_eq!(f.projection, Some(doc! {"kind": 1, "user.address.city": 1, "user.name": 1, "_id": 0}));
+        assert_eq!(
+            f.projection,
+            Some(doc! {"kind": 1, "user.address.city": 1, "user.name": 1, "_id": 0})
+        );
         assert_eq!(f.sort, Some(doc! {"kind": -1}));
         assert_eq!((f.skip, f.limit), (Some(2), Some(5)));
         let t = ok("SELECT kind, user.address.city AS city FROM mongo.events e");
         assert_eq!(t.collection, "events");
         assert_eq!(t.columns[1].name, "city");
-        assert_eq!(t.columns[1].source, Source::Path("user.address.city".into()));
+        assert_eq!(
+            t.columns[1].source,
+            Source::Path("user.address.city".into())
+        );
         assert_eq!(t.columns[1].hint, Hint::Field(FieldType::String));
     }
 
@@ -1918,40 +2119,99 @@ mod tests {
     fn star_expands_to_sampled_paths_without_id() {
         let t = ok("SELECT * FROM events");
         let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names, vec!["kind", "user.name", "user.address.city", "amount", "tags", "ts", "ok", "qty"]);
-        assert!(matches!(t.plan, Plan::Find(FindPlan { projection: Some(ref p), .. }) if *p == doc! {"_id": 0}));
+        assert_eq!(
+            names,
+            vec![
+                "kind",
+                "user.name",
+                "user.address.city",
+                "amount",
+                "tags",
+                "ts",
+                "ok",
+                "qty"
+            ]
+        );
+        assert!(
+            matches!(t.plan, Plan::Find(FindPlan { projection: Some(ref p), .. }) if *p == doc! {"_id": 0})
+        );
         let t = ok("SELECT _id, * FROM events");
         assert_eq!(t.columns[0].name, "_id");
-        assert!(matches!(t.plan, Plan::Find(FindPlan { projection: None, .. })));
+        assert!(matches!(
+            t.plan,
+            Plan::Find(FindPlan {
+                projection: None,
+                ..
+            })
+        ));
     }
 
     #[test]
     fn where_operators() {
         let cases: Vec<(&str, Document)> = vec![
             ("kind = 'click'", doc! {"kind": {"$eq": "click"}}),
-            ("kind <> 'click'", doc! {"kind": {"$nin": ["click", Bson::Null]}}),
+            (
+                "kind <> 'click'",
+                doc! {"kind": {"$nin": ["click", Bson::Null]}},
+            ),
             ("3 < amount", doc! {"amount": {"$gt": 3}}),
-            ("amount >= 2.5 AND kind = 'x'", doc! {"$and": [{"amount": {"$gte": 2.5}}, {"kind": {"$eq": "x"}}]}),
-            ("kind = 'a' OR kind = 'b'", doc! {"$or": [{"kind": {"$eq": "a"}}, {"kind": {"$eq": "b"}}]}),
+            (
+                "amount >= 2.5 AND kind = 'x'",
+                doc! {"$and": [{"amount": {"$gte": 2.5}}, {"kind": {"$eq": "x"}}]},
+            ),
+            (
+                "kind = 'a' OR kind = 'b'",
+                doc! {"$or": [{"kind": {"$eq": "a"}}, {"kind": {"$eq": "b"}}]},
+            ),
             ("NOT amount > 3", doc! {"amount": {"$lte": 3}}),
-            ("NOT (kind = 'a' AND amount < 1)", doc! {"$or": [{"kind": {"$nin": ["a", Bson::Null]}}, {"amount": {"$gte": 1}}]}),
+            (
+                "NOT (kind = 'a' AND amount < 1)",
+                doc! {"$or": [{"kind": {"$nin": ["a", Bson::Null]}}, {"amount": {"$gte": 1}}]},
+            ),
             ("kind IN ('a', 'b')", doc! {"kind": {"$in": ["a", "b"]}}),
-            ("kind NOT IN ('a')", doc! {"kind": {"$nin": ["a", Bson::Null]}}),
+            (
+                "kind NOT IN ('a')",
+                doc! {"kind": {"$nin": ["a", Bson::Null]}},
+            ),
             ("kind NOT IN ('a', NULL)", doc! {"_id": {"$exists": false}}),
-            ("amount BETWEEN 1 AND 5", doc! {"$and": [{"amount": {"$gte": 1}}, {"amount": {"$lte": 5}}]}),
-            ("amount NOT BETWEEN 1 AND 5", doc! {"$or": [{"amount": {"$lt": 1}}, {"amount": {"$gt": 5}}]}),
-            ("kind LIKE 'cl%k_'", doc! {"kind": {"$regex": "^cl.*k.$", "$options": "s"}}),
-            ("kind ILIKE 'a.b%'", doc! {"kind": {"$regex": "^a\\.b.*$", "$options": "is"}}),
-            ("kind NOT LIKE 'c%'", doc! {"$and": [{"kind": {"$nin": [Bson::Null]}}, {"$nor": [{"kind": {"$regex": "^c.*$", "$options": "s"}}]}]}),
+            (
+                "amount BETWEEN 1 AND 5",
+                doc! {"$and": [{"amount": {"$gte": 1}}, {"amount": {"$lte": 5}}]},
+            ),
+            (
+                "amount NOT BETWEEN 1 AND 5",
+                doc! {"$or": [{"amount": {"$lt": 1}}, {"amount": {"$gt": 5}}]},
+            ),
+            (
+                "kind LIKE 'cl%k_'",
+                doc! {"kind": {"$regex": "^cl.*k.$", "$options": "s"}},
+            ),
+            (
+                "kind ILIKE 'a.b%'",
+                doc! {"kind": {"$regex": "^a\\.b.*$", "$options": "is"}},
+            ),
+            (
+                "kind NOT LIKE 'c%'",
+                doc! {"$and": [{"kind": {"$nin": [Bson::Null]}}, {"$nor": [{"kind": {"$regex": "^c.*$", "$options": "s"}}]}]},
+            ),
             ("qty IS NULL", doc! {"qty": {"$eq": Bson::Null}}),
-            ("user.address.city IS NOT NULL", doc! {"user.address.city": {"$nin": [Bson::Null]}}),
+            (
+                "user.address.city IS NOT NULL",
+                doc! {"user.address.city": {"$nin": [Bson::Null]}},
+            ),
             ("ok", doc! {"ok": true}),
             ("NOT ok", doc! {"ok": false}),
             ("ok IS NOT TRUE", doc! {"ok": {"$ne": true}}),
             ("amount = NULL", doc! {"_id": {"$exists": false}}),
             ("amount = '5'", doc! {"amount": {"$eq": 5}}),
-            ("ts >= '1970-01-02'", doc! {"ts": {"$gte": DateTime::from_millis(86_400_000)}}),
-            ("ts < DATE '1970-01-02'", doc! {"ts": {"$lt": DateTime::from_millis(86_400_000)}}),
+            (
+                "ts >= '1970-01-02'",
+                doc! {"ts": {"$gte": DateTime::from_millis(86_400_000)}},
+            ),
+            (
+                "ts < DATE '1970-01-02'",
+                doc! {"ts": {"$lt": DateTime::from_millis(86_400_000)}},
+            ),
             ("events.kind = 'x'", doc! {"kind": {"$eq": "x"}}),
         ];
         for (cond, want) in cases {
@@ -1964,19 +2224,23 @@ mod tests {
             doc! {"$expr": {"$and": [{"$gt": ["$amount", "$qty"]}, {"$ne": [{"$ifNull": ["$amount", Bson::Null]}, Bson::Null]}, {"$ne": [{"$ifNull": ["$qty", Bson::Null]}, Bson::Null]}]}}
         );
         let id = ObjectId::new();
-        let f = find(&format!("SELECT kind FROM events WHERE _id = '{}'", id.to_hex()));
+        let f = find(&format!(
+            "SELECT kind FROM events WHERE _id = '{}'",
+            id.to_hex()
+        ));
         assert_eq!(f.filter, doc! {"_id": {"$eq": id}});
     }
 
     #[test]
     fn group_by_pipeline() {
         let p = pipeline("SELECT kind, COUNT(*) AS n, SUM(amount) AS total FROM events WHERE amount > 0 GROUP BY kind HAVING COUNT(*) > 1 ORDER BY n DESC LIMIT 3");
-        let not_null = doc! {"$cond": [{"$eq": [{"$ifNull": ["$amount", Bson::Null]}, Bson::Null]}, 0, 1]};
+        let not_null =
+            doc! {"$cond": [{"$eq": [{"$ifNull": ["$amount", Bson::Null]}, Bson::Null]}, 0, 1]};
         assert_eq!(
             p,
             vec![
                 doc! {"$match": {"amount": {"$gt": 0}}},
-                doc! {"$group": {"_id": "$kind", "__a0": {"$sum": 1}, "__a1": {"$sum": "$amount"}, "__a1_n": {"$sum": not_null}}},
+                doc! {"$group": {"_id": "$kind", "__a0": {"$sum": 1}, "__a1": {"$sum": "$amount"}, "__a1_n": {"$sum": numeric}}},
                 doc! {"$project": {"_id": 1, "__a0": 1, "__a1": {"$cond": [{"$gt": ["$__a1_n", 0]}, "$__a1", Bson::Null]}}},
                 doc! {"$match": {"__a0": {"$gt": 1}}},
                 doc! {"$project": {"_id": 0, "c0": "$_id", "c1": "$__a0", "c2": "$__a1"}},
@@ -1986,7 +2250,15 @@ mod tests {
         );
         let t = ok("SELECT kind, COUNT(*) AS n, AVG(amount), SUM(qty) FROM events GROUP BY kind");
         let hints: Vec<Hint> = t.columns.iter().map(|c| c.hint).collect();
-        assert_eq!(hints, vec![Hint::Field(FieldType::String), Hint::Count, Hint::Float, Hint::Sum]);
+        assert_eq!(
+            hints,
+            vec![
+                Hint::Field(FieldType::String),
+                Hint::Count,
+                Hint::Float,
+                Hint::Sum
+            ]
+        );
         assert_eq!(t.columns[2].name, "avg");
         assert!(!t.empty_row);
     }
@@ -1995,55 +2267,99 @@ mod tests {
     fn aggregates_without_group_by_and_distinct() {
         let t = ok("SELECT COUNT(*) AS n, COUNT(qty) AS q, COUNT(DISTINCT kind) AS k, MIN(amount), MAX(user.address.city) FROM events");
         assert!(t.empty_row);
-        let Plan::Aggregate(p) = &t.plan else { panic!("aggregate") };
+        let Plan::Aggregate(p) = &t.plan else {
+            panic!("aggregate")
+        };
         let group = p[0].get_document("$group").expect("group");
         assert_eq!(group.get("_id"), Some(&Bson::Null));
-        assert_eq!(group.get_document("__a2_set").expect("set"), &doc! {"$addToSet": "$kind"});
+        assert_eq!(
+            group.get_document("__a2_set").expect("set"),
+            &doc! {"$addToSet": "$kind"}
+        );
         let finish = p[1].get_document("$project").expect("finish");
         assert_eq!(
             finish.get_document("__a2").expect("distinct"),
             &doc! {"$size": {"$filter": {"input": "$__a2_set", "cond": {"$ne": ["$$this", Bson::Null]}}}}
         );
         let t = ok("SELECT DISTINCT kind, user.name FROM events ORDER BY 1");
-        let Plan::Aggregate(p) = &t.plan else { panic!("aggregate") };
+        let Plan::Aggregate(p) = &t.plan else {
+            panic!("aggregate")
+        };
         let group = p[0].get_document("$group").expect("group");
-        assert!(group.get_document("_id").expect("composite").contains_key("$concat"));
-        assert_eq!(group.get_document("__g1").expect("g1"), &doc! {"$first": "$user.name"});
+        assert!(group
+            .get_document("_id")
+            .expect("composite")
+            .contains_key("$concat"));
+        assert_eq!(
+            group.get_document("__g1").expect("g1"),
+            &doc! {"$first": "$user.name"}
+        );
         assert_eq!(p.last(), Some(&doc! {"$sort": {"c0": 1}}));
         // Multi-key GROUP BY, by position and alias.
         let t = ok("SELECT kind AS k, user.name AS who, COUNT(*) FROM events GROUP BY 1, who ORDER BY COUNT(*) DESC, k");
-        let Plan::Aggregate(p) = &t.plan else { panic!("aggregate") };
+        let Plan::Aggregate(p) = &t.plan else {
+            panic!("aggregate")
+        };
         let out = p[2].get_document("$project").expect("out");
-        assert_eq!(out, &doc! {"_id": 0, "c0": "$__g0", "c1": "$__g1", "c2": "$__a0"});
+        assert_eq!(
+            out,
+            &doc! {"_id": 0, "c0": "$__g0", "c1": "$__g1", "c2": "$__a0"}
+        );
         assert_eq!(p[3], doc! {"$sort": {"c2": -1, "c0": 1}});
     }
 
     #[test]
     fn computed_outputs_use_aggregate() {
-        let t = ok("SELECT kind, amount * qty AS value, 1 AS one FROM events ORDER BY value DESC, ts");
-        let Plan::Aggregate(p) = &t.plan else { panic!("aggregate") };
+        let t =
+            ok("SELECT kind, amount * qty AS value, 1 AS one FROM events ORDER BY value DESC, ts");
+        let Plan::Aggregate(p) = &t.plan else {
+            panic!("aggregate")
+        };
         assert_eq!(
             p[0],
             doc! {"$project": {"_id": 0, "c0": "$kind", "c1": {"$multiply": ["$amount", "$qty"]}, "c2": {"$literal": 1}, "__s1": "$ts"}}
         );
         assert_eq!(p[1], doc! {"$sort": {"c1": -1, "__s1": 1}});
-        let p = pipeline("SELECT kind, SUM(amount * qty) / COUNT(*) AS avg_value FROM events GROUP BY kind");
+        let p = pipeline(
+            "SELECT kind, SUM(amount * qty) / COUNT(*) AS avg_value FROM events GROUP BY kind",
+        );
         let out = p[2].get_document("$project").expect("out");
-        assert_eq!(out.get_document("c1").expect("c1"), &doc! {"$divide": ["$__a0", "$__a1"]});
+        assert_eq!(
+            out.get_document("c1").expect("c1"),
+            &doc! {"$divide": ["$__a0", "$__a1"]}
+        );
     }
 
     #[test]
     fn refusals_name_the_construct() {
         for (sql, needle) in [
-            ("SELECT * FROM events e JOIN users u ON e.uid = u.id", "JOIN"),
+            (
+                "SELECT * FROM events e JOIN users u ON e.uid = u.id",
+                "JOIN",
+            ),
             ("SELECT * FROM events, users", "more than one collection"),
             ("SELECT * FROM (SELECT * FROM events) t", "subquery"),
-            ("SELECT kind FROM events WHERE amount > (SELECT AVG(amount) FROM events)", "subquery"),
-            ("SELECT kind FROM events WHERE kind IN (SELECT kind FROM other)", "subquery"),
-            ("SELECT kind, ROW_NUMBER() OVER (ORDER BY amount) FROM events", "window function"),
-            ("SELECT kind, SUM(amount) OVER () FROM events", "window function"),
+            (
+                "SELECT kind FROM events WHERE amount > (SELECT AVG(amount) FROM events)",
+                "subquery",
+            ),
+            (
+                "SELECT kind FROM events WHERE kind IN (SELECT kind FROM other)",
+                "subquery",
+            ),
+            (
+                "SELECT kind, ROW_NUMBER() OVER (ORDER BY amount) FROM events",
+                "window function",
+            ),
+            (
+                "SELECT kind, SUM(amount) OVER () FROM events",
+                "window function",
+            ),
             ("WITH x AS (SELECT 1) SELECT * FROM x", "WITH"),
-            ("SELECT kind FROM events UNION SELECT kind FROM other", "UNION"),
+            (
+                "SELECT kind FROM events UNION SELECT kind FROM other",
+                "UNION",
+            ),
             ("UPDATE events SET kind = 'x'", "UPDATE"),
             ("DELETE FROM events", "DELETE"),
             ("INSERT INTO events (kind) VALUES ('x')", "INSERT"),
@@ -2051,7 +2367,10 @@ mod tests {
             ("SELECT upper(kind) FROM events", "function upper()"),
             ("SELECT CASE WHEN amount > 1 THEN 1 END FROM events", "CASE"),
             ("SELECT 1", "SELECT without FROM"),
-            ("SELECT kind FROM events ORDER BY kind NULLS LAST", "NULLS LAST"),
+            (
+                "SELECT kind FROM events ORDER BY kind NULLS LAST",
+                "NULLS LAST",
+            ),
             ("SELECT SUM(DISTINCT amount) FROM events", "SUM(DISTINCT"),
         ] {
             let (code, msg) = refused(sql);
@@ -2077,8 +2396,14 @@ mod tests {
     #[test]
     fn datetimes() {
         assert_eq!(parse_datetime("1970-01-01"), Some(DateTime::from_millis(0)));
-        assert_eq!(parse_datetime("1970-01-01 00:00:01.5"), Some(DateTime::from_millis(1500)));
-        assert_eq!(parse_datetime("1970-01-01T01:00:00+01:00"), Some(DateTime::from_millis(0)));
+        assert_eq!(
+            parse_datetime("1970-01-01 00:00:01.5"),
+            Some(DateTime::from_millis(1500))
+        );
+        assert_eq!(
+            parse_datetime("1970-01-01T01:00:00+01:00"),
+            Some(DateTime::from_millis(0))
+        );
         assert_eq!(parse_datetime("yesterday"), None);
     }
 }
