@@ -1551,3 +1551,104 @@ async fn stopped_server_mid_session_gives_a_partial_answer_with_a_warning() {
         .expect("session goes on");
     assert_eq!(r.rows, vec![vec![Some("pg".into()), Some("3".into())]]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_builtin_planner_answers_common_shapes_on_mongodb() {
+    let server = start_mongo().await;
+    let client = server.client().await;
+    let coll = client.database(DB).collection::<Document>(COLL);
+    coll.insert_many(seed_docs()).await.expect("seed events");
+    let docs: Vec<Document> = coll
+        .find(doc! {})
+        .await
+        .expect("find")
+        .try_collect()
+        .await
+        .expect("docs");
+    let proxy = start_proxy(&base_config(&url_connection_toml(
+        "mongo",
+        "mongodb",
+        &server.url(DB),
+    )))
+    .await;
+    let c = proxy.connect().await;
+    let ask = |q: &'static str| {
+        let c = &c;
+        async move {
+            let r = simple(c, &format!("ASK '{q}'"))
+                .await
+                .unwrap_or_else(|e| panic!("{q}: {}", error_message(&e)));
+            r.rows
+                .into_iter()
+                .map(|row| row[1..].to_vec())
+                .collect::<Rows>()
+        }
+    };
+    let amounts: Vec<f64> = docs.iter().filter_map(|d| num(get(d, "amount"))).collect();
+
+    assert_rows(
+        "count",
+        &ask("how many events are there?").await,
+        &vec![vec![Some(docs.len().to_string())]],
+        true,
+    );
+    assert_rows(
+        "total",
+        &ask("what is the total amount?").await,
+        &vec![vec![Some(fnum(amounts.iter().sum()))]],
+        true,
+    );
+    let mut per_kind: BTreeMap<Option<String>, Vec<f64>> = BTreeMap::new();
+    for d in &docs {
+        let e = per_kind.entry(text(get(d, "kind"))).or_default();
+        if let Some(a) = num(get(d, "amount")) {
+            e.push(a);
+        }
+    }
+    let want: Rows = per_kind
+        .iter()
+        .map(|(k, v)| {
+            vec![
+                k.clone(),
+                (!v.is_empty()).then(|| fnum(v.iter().sum::<f64>() / v.len() as f64)),
+            ]
+        })
+        .collect();
+    assert_rows(
+        "average per kind",
+        &ask("what is the average amount per kind?").await,
+        &want,
+        false,
+    );
+    let mut top: Vec<&Document> = docs
+        .iter()
+        .filter(|d| num(get(d, "amount")).is_some())
+        .collect();
+    top.sort_by(|a, b| {
+        num(get(b, "amount"))
+            .unwrap_or(0.0)
+            .total_cmp(&num(get(a, "amount")).unwrap_or(0.0))
+    });
+    let got = ask("show the 3 events with the highest amount").await;
+    let got_amounts: Vec<Option<String>> =
+        got.iter().map(|r| r.last().cloned().flatten()).collect();
+    let want_amounts: Vec<Option<String>> =
+        top[..3].iter().map(|d| text(get(d, "amount"))).collect();
+    assert_eq!(got_amounts, want_amounts);
+    let mut per_city: BTreeMap<Option<String>, usize> = BTreeMap::new();
+    for d in &docs {
+        *per_city
+            .entry(text(get(d, "user.address.city")))
+            .or_default() += 1;
+    }
+    let want: Rows = per_city
+        .into_iter()
+        .map(|(c, n)| vec![c, Some(n.to_string())])
+        .collect();
+    assert_rows(
+        "count per nested city",
+        &ask("how many events per city?").await,
+        &want,
+        false,
+    );
+}

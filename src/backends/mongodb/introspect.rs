@@ -82,7 +82,7 @@ impl FieldType {
             FieldType::Date => "date",
             FieldType::Null => "null",
             FieldType::Int => "int",
-            FieldType::Long => "long",
+            FieldType::Long => "long (int64)",
             FieldType::Decimal => "decimal",
             FieldType::Timestamp => "timestamp",
             FieldType::Other => "mixed",
