@@ -416,6 +416,20 @@ async fn select_list_aliases_star_and_nested_paths() {
         &project(&all, &["_id", "kind"]),
         false,
     );
+
+    // Plain SQL with MongoDB as the session's target goes through the same translator.
+    simple(&c, "SET dbguru.target = 'mongo'")
+        .await
+        .expect("target");
+    let r = simple(&c, "SELECT COUNT(*) AS n FROM events WHERE kind = 'click'")
+        .await
+        .expect("passthrough");
+    let clicks = docs_with(&all, |d| s(get(d, "kind")) == Some("click"));
+    assert_eq!(r.scalar(), Some(clicks.to_string()));
+}
+
+fn docs_with(docs: &[&Document], pred: impl Fn(&Document) -> bool) -> usize {
+    docs.iter().filter(|d| pred(d)).count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
