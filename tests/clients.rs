@@ -6,7 +6,8 @@
 //! with an `orders` table; the [`ScriptedLlm`] answering every ASK with one
 //! `SELECT count(*) AS orders, sum(amount) AS revenue FROM orders` per database; the proxy
 //! in-process with `[server.tls] required = true` (a self-signed certificate made with the
-//! `openssl` CLI) and one SCRAM user `app` — then runs a client script from `tests/clients/`
+//! `openssl` CLI), plan and result caches off (every ASK reaches the LLM and the databases),
+//! and one SCRAM user `app` — then runs a client script from `tests/clients/`
 //! as a subprocess, passing the connection through environment variables
 //! (`DBGURU_HOST/PORT/USER/PASSWORD/DBNAME/SSLMODE/QUESTION` and libpq's `PG*`). The script
 //! checks everything itself and exits 0; on failure its output is printed.
@@ -100,6 +101,7 @@ async fn fixture() -> Fixture {
          [[users]]\nname = \"app\"\npassword = {}\n\n\
          {}\n\
          [limits]\nmax_rows = 100\ntimeout = \"20s\"\n\n\
+         [cache]\nplan_entries = 0\nresult_ttl = \"0s\"\n\n\
          {}{}",
         toml_str(&cert.display().to_string()),
         toml_str(&key.display().to_string()),
@@ -133,8 +135,8 @@ fn which(name: &str) -> Option<PathBuf> {
     })
 }
 
-/// The Python of the client venv: `$DBGURU_PYTHON`, else `$DBGURU_VENV/bin/python`, else
-/// `$HOME/.cache/dbguru-venv/bin/python`.
+/// An executable of the client venv (`$DBGURU_VENV`, else `$HOME/.cache/dbguru-venv`);
+/// for `python`, `$DBGURU_PYTHON` first. Fails naming the install command when missing.
 fn venv_bin(name: &str) -> PathBuf {
     let venv = std::env::var_os("DBGURU_VENV")
         .filter(|v| !v.is_empty())
@@ -212,7 +214,13 @@ impl Fixture {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        let shown = format!("{:?}", cmd.as_std());
+        // program and arguments only (the environment holds the password)
+        let std_cmd = cmd.as_std();
+        let shown = std::iter::once(std_cmd.get_program())
+            .chain(std_cmd.get_args())
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ");
         let started = Instant::now();
         let child = cmd.spawn().unwrap_or_else(|e| panic!("{what}: cannot start {shown}: {e}"));
         let out = match tokio::time::timeout(SCRIPT_TIMEOUT, child.wait_with_output()).await {

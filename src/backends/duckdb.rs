@@ -221,15 +221,19 @@ fn run_statement(
         return Ok(());
     }
 
-    let stream = stmt.stream_arrow([]).map_err(err)?;
+    // DuckDB runs most of the query when the first chunk is fetched (an aggregate runs
+    // completely), so the first batch is fetched before the head: errors and timeouts up to
+    // that point are returned by `query()` itself, not in the middle of the stream.
+    let mut stream = stmt.stream_arrow([]).map_err(err)?;
     let schema = normalize_schema(&stream.get_schema());
-    out.head(Ok(Head::Rows(Arc::clone(&schema))));
     let mut remaining = job.row_limit;
-    if remaining == Some(0) {
-        return Ok(());
-    }
-    for batch in stream {
-        let batch = conform(&schema, &batch.map_err(err)?)?;
+    let mut next = match remaining {
+        Some(0) => None,
+        _ => stream.next().transpose().map_err(err)?,
+    };
+    out.head(Ok(Head::Rows(Arc::clone(&schema))));
+    while let Some(batch) = next.take() {
+        let batch = conform(&schema, &batch)?;
         let batch = match remaining.as_mut() {
             Some(left) => {
                 let take = batch.num_rows().min(*left);
@@ -241,8 +245,8 @@ fn run_statement(
         if batch.num_rows() > 0 && !out.send(Ok(batch)) {
             break; // the consumer went away
         }
-        if remaining == Some(0) {
-            break;
+        if remaining != Some(0) {
+            next = stream.next().transpose().map_err(err)?;
         }
     }
     Ok(())
@@ -759,7 +763,7 @@ mod tests {
         let conn = Connection::open(&path).expect("create");
         conn.execute_batch(
             "CREATE TABLE sales(id INTEGER PRIMARY KEY, item VARCHAR NOT NULL, amount DECIMAL(10,2), \
-                                sold DATE, at TIMESTAMP, tags VARCHAR[], small TINYINT, big UBIGINT);
+                                sold DATE, sold_at TIMESTAMP, tags VARCHAR[], small TINYINT, big UBIGINT);
              INSERT INTO sales VALUES
                (1, 'pen', 12.50, DATE '2024-01-02', TIMESTAMP '2024-01-02 10:00:00', ['a', 'b'], 1, 18446744073709551615),
                (2, 'book', -0.05, NULL, NULL, [], -2, 0);
@@ -800,7 +804,7 @@ mod tests {
         let b = DuckdbBackend::open(&config(&path, true)).expect("open");
         let (schema, batches) = rows_of(
             &b,
-            "SELECT id, item, amount, sold, at, tags, small, big, uuid '5f1b6c1e-0000-4000-8000-000000000001' AS u, \
+            "SELECT id, item, amount, sold, sold_at, tags, small, big, uuid '5f1b6c1e-0000-4000-8000-000000000001' AS u, \
              {'k': 1, 's': 'x\"y'} AS st, INTERVAL 3 DAY AS iv FROM sales ORDER BY id",
             &opts(None, false),
         )
@@ -870,6 +874,91 @@ mod tests {
             schema.fields().iter().all(|f| allowed(f.data_type())),
             "{schema:?}"
         );
+    }
+
+    fn allowed(t: &DataType) -> bool {
+        matches!(
+            t,
+            DataType::Boolean
+                | DataType::Int16
+                | DataType::Int32
+                | DataType::Int64
+                | DataType::Float32
+                | DataType::Float64
+                | DataType::Utf8
+                | DataType::Binary
+                | DataType::Date32
+                | DataType::Timestamp(TimeUnit::Microsecond, None)
+                | DataType::Time64(TimeUnit::Microsecond)
+        ) || t == &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+    }
+
+    #[tokio::test]
+    async fn every_duckdb_type_is_normalized() {
+        let (_dir, path) = fixture();
+        let b = DuckdbBackend::open(&config(&path, true)).expect("open");
+        let sql = "SELECT 170141183460469231731687303715884105727::HUGEINT AS h, \
+                   340282366920938463463374607431768211455::UHUGEINT AS uh, \
+                   TIMESTAMPTZ '2024-01-02 03:04:05.678+00' AS tz, TIMESTAMP_NS '2024-01-02 03:04:05.123456789' AS ns, \
+                   TIMESTAMP_S '2024-01-02 03:04:05' AS s, TIMESTAMP_MS '2024-01-02 03:04:05.5' AS ms, \
+                   TIME '12:34:56.5' AS t, INTERVAL '1 month 2 days 3 hours' AS iv, \
+                   'b'::ENUM_T AS e, MAP {'a': 1, 'b': 2} AS m, '\\x01\\xff'::BLOB AS bl, \
+                   '101'::BIT AS bits, 1.5::FLOAT AS f, 255::UTINYINT AS ut, 4000000000::UINTEGER AS ui, \
+                   [[1, 2], [3]] AS nested, {'x': [1.5, NULL], 'y': DATE '2024-05-06'} AS st, \
+                   'inf'::DOUBLE AS inf, NULL AS nothing, 123.456::DECIMAL(38,3) AS d38, true AS yes, \
+                   union_value(num := 2) AS un, [1, 2]::INTEGER[2] AS arr";
+        let conn = Connection::open_in_memory().expect("mem");
+        conn.execute_batch("CREATE TYPE ENUM_T AS ENUM ('a', 'b')").expect("type");
+        let mut st = conn.prepare(sql).expect("prep");
+        let raw = st.stream_arrow([]).expect("run");
+        println!("RAW {:#?}", raw.get_schema());
+        drop(raw);
+        drop(st);
+        drop(conn);
+        let rw = DuckdbBackend::open(&config(&path, false)).expect("open");
+        drop(b);
+        match rw.query("CREATE TYPE ENUM_T AS ENUM ('a', 'b')", &opts(None, true)).await {
+            Ok(QueryResult::Command { .. }) => {}
+            other => panic!("create type: {other:?}"),
+        }
+        let (schema, batches) = rows_of(&rw, sql, &opts(None, false)).await;
+        assert!(schema.fields().iter().all(|f| allowed(f.data_type())), "{schema:#?}");
+        let batch = &batches[0];
+        for (field, column) in schema.fields().iter().zip(batch.columns()) {
+            let text = array_value_to_string(column.as_ref(), 0).expect("display");
+            println!("{:>8} {:?} {:?} = {text}", field.name(), field.data_type(), field.metadata());
+        }
+        let col = |name: &str| {
+            let i = schema.index_of(name).expect("column");
+            array_value_to_string(batch.column(i).as_ref(), 0).expect("display")
+        };
+        assert_eq!(col("h"), "170141183460469231731687303715884105727");
+        assert_eq!(col("d38"), "123.456");
+        assert_eq!(col("nested"), "[[1,2],[3]]");
+        assert_eq!(col("st"), "{\"x\":[1.5,null],\"y\":\"2024-05-06\"}");
+        assert_eq!(col("m"), "{\"a\":1,\"b\":2}");
+        assert_eq!(col("e"), "b");
+        assert_eq!(col("ut"), "255");
+        assert_eq!(col("ui"), "4000000000");
+    }
+
+    #[tokio::test]
+    async fn timeout_while_streaming_ends_the_stream_with_an_error() {
+        let (_dir, path) = fixture();
+        let b = DuckdbBackend::open(&config(&path, true)).expect("open");
+        let o = QueryOptions {
+            row_limit: None,
+            timeout: Duration::from_millis(300),
+            allow_write: false,
+        };
+        let started = Instant::now();
+        let outcome = match b.query("SELECT range FROM range(10000000000)", &o).await {
+            Ok(QueryResult::Rows(s)) => super::super::collect(s).await.map(|_| ()),
+            Ok(QueryResult::Command { .. }) => panic!("expected rows"),
+            Err(e) => Err(e),
+        };
+        assert!(matches!(outcome, Err(BackendError::Timeout(_))), "{outcome:?}");
+        assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
     }
 
     #[tokio::test]

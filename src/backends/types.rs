@@ -78,7 +78,7 @@ impl ColType {
             ColType::Date => (DataType::Date32, None),
             ColType::Timestamp => (DataType::Timestamp(TimeUnit::Microsecond, None), None),
             ColType::TimestampTz => (
-                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into())),
                 None,
             ),
             ColType::Time => (DataType::Time64(TimeUnit::Microsecond), None),

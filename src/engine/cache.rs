@@ -61,7 +61,11 @@ pub fn plan_key(question: &str, dbs: &[DbSchema], history: &[Turn]) -> Key {
         h.update(name.as_bytes());
         h.update(fp.as_bytes());
     }
-    for t in history {
+    // Asking the same question again does not change what it means: earlier turns with
+    // the same question are left out, so a repeated ASK hits the cache; a follow-up
+    // ("and only for 2024?") still sees the turns before it.
+    let norm = normalize_question(question);
+    for t in history.iter().filter(|t| normalize_question(&t.question) != norm) {
         h.update(b"\x04");
         h.update(t.question.as_bytes());
         for q in &t.plan {
@@ -182,6 +186,8 @@ mod tests {
         assert_ne!(a, plan_key("how many customers", &[db(&["id", "email"])], &[]));
         let t = Turn { question: "x".into(), plan: vec![], summary: String::new() };
         assert_ne!(a, plan_key("how many customers", &[db(&["id"])], &[t]));
+        let same = Turn { question: "How many customers?".into(), plan: vec![], summary: String::new() };
+        assert_eq!(a, plan_key("how many customers", &[db(&["id"])], &[same]));
     }
 
     #[test]

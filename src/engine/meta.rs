@@ -286,6 +286,43 @@ impl Engine {
         }
     }
 
+    /// The schemas `user` may browse: every permitted connection (introspected now, in
+    /// parallel; unreachable ones are left out) and the proxy's own `dbguru` tables.
+    pub async fn catalog(&self, user: &UserConfig) -> Vec<(String, crate::backends::SchemaInfo)> {
+        use crate::backends::{ColumnInfo, SchemaInfo, TableInfo};
+        let futs = self.conns.iter().filter(|c| user.may_use(&c.cfg.name)).map(|c| async move {
+            let r = tokio::time::timeout(std::time::Duration::from_secs(10), c.backend.introspect()).await;
+            (c.cfg.name.clone(), r)
+        });
+        let mut out: Vec<(String, SchemaInfo)> = futures::future::join_all(futs)
+            .await
+            .into_iter()
+            .filter_map(|(n, r)| match r {
+                Ok(Ok(s)) => Some((n, s)),
+                _ => None,
+            })
+            .collect();
+        // The dbguru.* tables, with the column types their DDL declares.
+        let mut tables = Vec::new();
+        for stmt in DDL.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            let Some(rest) = stmt.strip_prefix("CREATE TABLE dbguru.") else { continue };
+            let Some((name, cols)) = rest.split_once('(') else { continue };
+            let columns = cols
+                .trim_end_matches(')')
+                .split(',')
+                .filter_map(|c| {
+                    let mut parts = c.split_whitespace();
+                    let n = parts.next()?;
+                    let t = parts.next()?;
+                    Some(ColumnInfo { name: n.into(), data_type: t.to_ascii_lowercase(), primary_key: n == "id", nullable: n != "id" })
+                })
+                .collect();
+            tables.push(TableInfo { name: name.trim().into(), columns });
+        }
+        out.push(("dbguru".into(), SchemaInfo { database: "dbguru".into(), tables }));
+        out
+    }
+
     fn health_snapshot(&self) -> std::collections::HashMap<String, Health> {
         self.health.lock().map(|m| m.clone()).unwrap_or_default()
     }

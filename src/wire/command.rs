@@ -60,6 +60,8 @@ pub enum Command {
     Tx(TxControl),
     /// `DISCARD ALL` and friends: reset session state, keep the connection.
     Discard,
+    /// `DEALLOCATE [PREPARE] name | ALL`: acknowledged (prepared statements live in the protocol layer).
+    Deallocate,
     /// Anything else: SQL for the target connection (or a catalog probe).
     Sql(String),
 }
@@ -327,6 +329,15 @@ fn value_text(toks: &[Tok]) -> String {
 }
 
 fn parse_ask(toks: &[Tok], explain: bool) -> Result<Command, SyntaxError> {
+    // JDBC in simple mode interpolates `ASK ?` as `ASK ('question')`.
+    let unwrapped;
+    let toks = match toks {
+        [Tok::Punct('('), q @ (Tok::Str(_) | Tok::Param(_)), Tok::Punct(')'), rest @ ..] => {
+            unwrapped = std::iter::once(q.clone()).chain(rest.iter().cloned()).collect::<Vec<_>>();
+            &unwrapped[..]
+        }
+        other => other,
+    };
     let question = match toks.first() {
         Some(Tok::Str(s)) => Question::Literal(s.clone()),
         Some(Tok::Param(n)) => Question::Param(*n),
@@ -404,6 +415,9 @@ pub fn parse(stmt: &str) -> Result<Command, SyntaxError> {
         "set" => {
             let toks = lex(trimmed)?;
             let mut rest = &toks[1..];
+            if word_is(rest.first(), "session") && word_is(rest.get(1), "characteristics") {
+                return Ok(Command::Set { name: "transaction".into(), value: value_text(&rest[1..]) });
+            }
             if word_is(rest.first(), "session") || word_is(rest.first(), "local") {
                 rest = &rest[1..];
             }
@@ -454,6 +468,8 @@ pub fn parse(stmt: &str) -> Result<Command, SyntaxError> {
         "savepoint" => Ok(Command::Tx(TxControl::Savepoint)),
         "release" => Ok(Command::Tx(TxControl::Release)),
         "discard" => Ok(Command::Discard),
+        // Drivers (psqlODBC) deallocate their own prepared plans; the proxy keeps none.
+        "deallocate" => Ok(Command::Deallocate),
         _ => Ok(Command::Sql(trimmed.to_string())),
     }
 }
@@ -485,6 +501,11 @@ mod tests {
         assert!(parse("ASK 'q' ON").is_err());
         assert!(parse("ASK 'q' shop").is_err());
         assert!(matches!(parse("EXPLAIN SELECT 1").expect("ok"), Command::Sql(_)));
+        assert_eq!(
+            parse("ASK ('what''s up?') ON shop").expect("ok"),
+            Command::Ask { question: Question::Literal("what's up?".into()), on: Some(vec!["shop".into()]), explain: false }
+        );
+        assert_eq!(parse("DEALLOCATE \"_PLAN0x1\"").expect("ok"), Command::Deallocate);
     }
 
     #[test]

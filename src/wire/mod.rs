@@ -2,6 +2,7 @@
 //! probes, and the Arrow → DataRow encoder. It never imports a database driver.
 
 pub mod auth;
+pub mod catalog;
 pub mod command;
 pub mod encode;
 pub mod errors;
@@ -299,6 +300,7 @@ impl Handler {
                 TxControl::Release => Outcome::Tag(Tag::new("RELEASE")),
                 TxControl::RollbackTo => Outcome::Tag(Tag::new("ROLLBACK")),
             }),
+            Command::Deallocate => Ok(Outcome::Tag(Tag::new("DEALLOCATE"))),
             Command::Discard => {
                 Self::with_session(&slot, |s| {
                     let user = s.user.clone();
@@ -310,6 +312,15 @@ impl Handler {
                 let pc = ProbeContext { user: &session.user, server_version: &cfg.server.server_version };
                 if let Some((schema, batches)) = probes::answer(&sql, &pc) {
                     return Ok(Outcome::Rows(schema, batches));
+                }
+                if catalog::is_catalog_query(&sql) {
+                    let schemas = self.engine.catalog(&user).await;
+                    let schemas: Vec<catalog::CatalogSchema> =
+                        schemas.into_iter().map(|(name, schema)| catalog::CatalogSchema { name, schema }).collect();
+                    return match catalog::answer(&sql, &schemas) {
+                        Ok((schema, batches)) => Ok(Outcome::Rows(schema, batches)),
+                        Err(msg) => Err(error("0A000", msg, None)),
+                    };
                 }
                 if crate::engine::meta::references_meta(&sql) {
                     let max_rows = session.effective_max_rows(&cfg);
@@ -552,10 +563,32 @@ impl ExtendedQueryHandler for Handler {
         // Without parameters the statement can run now: its result is parked for the
         // Execute that follows, so it runs once and Describe reports the real columns.
         let mut fields = vec![];
+        let bound = matches!(
+            client.portal_store().get_portal(pgwire::api::DEFAULT_NAME),
+            Some(pgwire::api::store::Entry::Value(ref p)) if p.statement.id == stmt.id
+        );
+        if n > 0 && !bound {
+            if let Ok(Command::Ask { .. }) = &stmt.statement.command {
+                // The columns of an ASK depend on its question, which is not bound yet.
+                return Err(user_error(error(
+                    "0A000",
+                    "ASK $n cannot be described before its question is bound (this client describes statements before binding them, e.g. asyncpg or a prepared statement)",
+                    Some("send the question as a literal, ASK 'question', or use a client that binds before describing"),
+                )));
+            }
+        }
         if n == 0 {
             if let Some(outcome) = self.describe_by_running(client, &stmt.statement).await? {
                 fields = Self::fields_of(&outcome, &Format::UnifiedText);
                 Self::park(client, format!("s:{}", stmt.id), outcome);
+            }
+        } else if let Some(pgwire::api::store::Entry::Value(portal)) = client.portal_store().get_portal(pgwire::api::DEFAULT_NAME) {
+            // Some clients (tokio-postgres `query_typed`) Bind before they Describe the
+            // statement: the parameters are known, so run the bound portal now and park it.
+            if portal.statement.id == stmt.id {
+                let outcome = self.run_portal(client, &portal).await?;
+                fields = Self::fields_of(&outcome, &portal.result_column_format);
+                Self::park(client, format!("p:{}", portal.name), outcome);
             }
         }
         Ok(DescribeStatementResponse::new(param_types, fields))

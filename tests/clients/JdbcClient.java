@@ -102,45 +102,70 @@ public class JdbcClient {
         String label = mode.isEmpty() ? "default" : "preferQueryMode=" + mode;
         step("[" + label + "] connect " + url + " sslmode=" + p.getProperty("sslmode"));
         try (Connection c = DriverManager.getConnection(url, p)) {
-            step("[" + label + "] Statement: ASK literal");
-            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("ASK " + literal(QUESTION))) {
-                checkAsk(rs, "ASK literal");
-            }
-            step("[" + label + "] PreparedStatement: ASK ?");
-            try (PreparedStatement ps = c.prepareStatement("ASK ?")) {
-                ps.setString(1, QUESTION);
-                try (ResultSet rs = ps.executeQuery()) {
-                    checkAsk(rs, "ASK ?");
+            soft(label, "Statement: ASK literal", () -> {
+                try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("ASK " + literal(QUESTION))) {
+                    checkAsk(rs, "ASK literal");
                 }
-            }
-            step("[" + label + "] PreparedStatement passthrough with setInt, 6 times (server-prepared from the 5th)");
-            try (PreparedStatement ps = c.prepareStatement("SELECT id, customer, amount FROM orders WHERE id = ?")) {
-                for (int i = 1; i <= 6; i++) {
-                    ps.setInt(1, 2);
+            });
+            soft(label, "PreparedStatement: ASK ?", () -> {
+                try (PreparedStatement ps = c.prepareStatement("ASK ?")) {
+                    ps.setString(1, QUESTION);
                     try (ResultSet rs = ps.executeQuery()) {
-                        checkPassthrough(rs, "passthrough #" + i);
+                        checkAsk(rs, "ASK ?");
                     }
                 }
-            }
-            step("[" + label + "] bad statements, then good ones on the same connection");
-            try (Statement st = c.createStatement()) {
-                // (pgJDBC rejects an unterminated quote itself, without sending it: use errors
-                // only the proxy can raise.)
-                expectState(st, "ASK 'which orders?' ON nosuchdb", "42704", "ASK ... ON nosuchdb");
-                expectState(st, "SET dbguru.max_rows = -1", "22023", "max_rows = -1");
-            }
-            try (PreparedStatement ps = c.prepareStatement("ASK ?")) {
-                ps.setString(1, QUESTION);
-                try (ResultSet rs = ps.executeQuery()) {
-                    checkAsk(rs, "ASK ? after errors");
+            });
+            soft(label, "PreparedStatement passthrough with setInt, 6 times (server-prepared from the 5th)", () -> {
+                try (PreparedStatement ps = c.prepareStatement("SELECT id, customer, amount FROM orders WHERE id = ?")) {
+                    for (int i = 1; i <= 6; i++) {
+                        ps.setInt(1, 2);
+                        try (ResultSet rs = ps.executeQuery()) {
+                            checkPassthrough(rs, "passthrough #" + i);
+                        }
+                    }
                 }
-            }
-            try (PreparedStatement ps = c.prepareStatement("SELECT id, customer, amount FROM orders WHERE id = ?")) {
-                ps.setInt(1, 2);
-                try (ResultSet rs = ps.executeQuery()) {
-                    checkPassthrough(rs, "passthrough after errors");
+            });
+            // (pgJDBC rejects an unterminated quote itself, without sending it: use errors
+            // only the proxy can raise.)
+            soft(label, "bad statement: ASK ... ON nosuchdb", () -> {
+                try (Statement st = c.createStatement()) {
+                    expectState(st, "ASK 'which orders?' ON nosuchdb", "42704", "ASK ... ON nosuchdb");
                 }
-            }
+            });
+            soft(label, "bad setting: SET dbguru.max_rows = -1", () -> {
+                try (Statement st = c.createStatement()) {
+                    expectState(st, "SET dbguru.max_rows = -1", "22023", "max_rows = -1");
+                }
+            });
+            soft(label, "good statements on the same connection", () -> {
+                try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("ASK " + literal(QUESTION))) {
+                    checkAsk(rs, "ASK after errors");
+                }
+                try (PreparedStatement ps = c.prepareStatement("SELECT id, customer, amount FROM orders WHERE id = ?")) {
+                    ps.setInt(1, 2);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        checkPassthrough(rs, "passthrough after errors");
+                    }
+                }
+            });
+        }
+    }
+
+    interface Step {
+        void run() throws Exception;
+    }
+
+    static final List<String> FAILED = new ArrayList<>();
+
+    /** Runs one step; a failure is printed and recorded, and the next step runs. */
+    static void soft(String mode, String name, Step s) {
+        step("[" + mode + "] " + name);
+        try {
+            s.run();
+        } catch (Throwable t) {
+            t.printStackTrace(System.out);
+            System.out.println("    STEP FAILED: [" + mode + "] " + name);
+            FAILED.add("[" + mode + "] " + name);
         }
     }
 
@@ -150,6 +175,7 @@ public class JdbcClient {
             System.out.println("pgJDBC " + org.postgresql.util.DriverInfo.DRIVER_FULL_NAME + ", Java " + System.getProperty("java.version"));
             runMode("");
             runMode("simple");
+            if (!FAILED.isEmpty()) throw new AssertionError(FAILED.size() + " step(s) failed: " + FAILED);
         } catch (Throwable t) {
             t.printStackTrace(System.out);
             System.out.flush();

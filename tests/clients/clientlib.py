@@ -98,10 +98,38 @@ def expect_sqlstate(fn, sqlstate, code_of, what):
     raise AssertionError(f"{what}: no error raised, want SQLSTATE {sqlstate}")
 
 
-def main(fn):
-    """Runs fn(); prints a traceback and exits 1 on failure, prints OK and exits 0 otherwise."""
+FAILED_STEPS = []
+
+
+def soft(name, fn):
+    """Runs step fn(); a failure is printed and recorded (the script goes on, and fails at the end)."""
+    step(name)
     try:
         fn()
+    except Exception:  # noqa: BLE001
+        traceback.print_exc(file=sys.stdout)
+        print(f"    STEP FAILED: {name}", flush=True)
+        FAILED_STEPS.append(name)
+
+
+async def asoft(name, coro_fn):
+    """Like soft() for a coroutine function."""
+    step(name)
+    try:
+        await coro_fn()
+    except Exception:  # noqa: BLE001
+        traceback.print_exc(file=sys.stdout)
+        print(f"    STEP FAILED: {name}", flush=True)
+        FAILED_STEPS.append(name)
+
+
+def main(fn):
+    """Runs fn(); prints a traceback and exits 1 on failure (or when a soft() step failed),
+    prints OK and exits 0 otherwise."""
+    try:
+        fn()
+        if FAILED_STEPS:
+            raise AssertionError(f"{len(FAILED_STEPS)} step(s) failed: {FAILED_STEPS!r}")
     except ImportError as e:
         print(f"MISSING PYTHON PACKAGE: {e} (scripts/test installs the drivers into $HOME/.cache/dbguru-venv)", flush=True)
         sys.exit(3)

@@ -61,6 +61,20 @@ def run():
         cur.execute("SELECT id, customer, amount FROM orders WHERE id = ?", PASSTHROUGH_ID)
         check_passthrough_row(cur.fetchone(), "after rollback")
         conn.commit()
+
+        def deallocate():
+            try:
+                cur.execute("DEALLOCATE ALL")
+                conn.commit()
+            finally:
+                conn.rollback()
+
+        # psqlODBC sends `DEALLOCATE "_PLAN0x..."` by itself when a statement handle is
+        # re-prepared with other SQL, and ignores the answer; an error there leaves the
+        # transaction aborted. DEALLOCATE must be answered by the proxy like Close.
+        soft("DEALLOCATE ALL (as psqlODBC sends DEALLOCATE \"_PLAN0x...\" itself)", deallocate)
+        cur.execute("ASK ?", QUESTION)
+        check_ask_rows(cur.fetchall(), "ASK ? after DEALLOCATE")
     finally:
         conn.close()
 

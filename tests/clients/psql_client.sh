@@ -24,9 +24,19 @@ expect() { # expect WHAT WANT GOT
         FAIL=1
     fi
 }
-run_psql() { "$PSQL" -X -q -A -t -F '|' "$@" 2>&1; }
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+# stdout only (NOTICEs and errors go to $TMP/stderr, shown at the end)
+run_psql() { "$PSQL" -X -q -A -t -F '|' "$@" 2>>"$TMP/stderr"; }
 
 "$PSQL" --version
+
+step "plaintext is refused (the fixture sets [server.tls] required = true)"
+if out="$(PGSSLMODE=disable "$PSQL" -X -q -A -t -c 'SELECT 1' 2>&1)"; then
+    echo "    sslmode=disable connected: $out"; FAIL=1
+else
+    echo "    refused: $out"
+fi
 
 step "psql -c \"ASK '...'\""
 got="$(run_psql -v ON_ERROR_STOP=1 -c "ASK $LIT" | sort)"
@@ -41,8 +51,6 @@ got="$(run_psql -v ON_ERROR_STOP=1 -c "SELECT id, customer, amount FROM orders W
 expect "passthrough row" '2|bob|20.25' "$got"
 
 step "one session: TLS in use, a bad statement, then good ones"
-TMP="$(mktemp -d)"
-trap 'rm -rf "$TMP"' EXIT
 {
     echo '\conninfo'
     echo '\set VERBOSITY verbose'
@@ -54,7 +62,7 @@ trap 'rm -rf "$TMP"' EXIT
     echo '\echo SQLSTATE=:LAST_ERROR_SQLSTATE'
     echo "ASK $LIT;"
 } > "$TMP/session.sql"
-got="$(run_psql -f "$TMP/session.sql")"
+got="$("$PSQL" -X -q -A -t -F '|' -f "$TMP/session.sql" 2>&1)"
 echo "$got" | sed 's/^/      | /'
 case "$got" in
     *"SSL connection ("*) echo "    TLS: ok" ;;
@@ -66,5 +74,6 @@ expect "errors and recovery" "$want_tail" "$got_tail"
 expect "ASK after errors" $'lite|2|3.75\npg|3|35.75' "$(echo "$got" | grep -E '^(lite|pg)\|' | sort)"
 if ! echo "$got" | grep -q 'ERROR:  22023:'; then echo "    no 'ERROR:  22023:' line for SET dbguru.max_rows = -1"; FAIL=1; fi
 
+if [ -s "$TMP/stderr" ]; then echo "--- psql stderr:"; sed 's/^/      | /' "$TMP/stderr"; fi
 if [ "$FAIL" != 0 ]; then echo "FAILED"; exit 1; fi
 echo OK

@@ -39,6 +39,16 @@ def run():
         check(len(rows) == 1, f"passthrough: rows {rows!r}")
         check_passthrough_row(rows[0])
 
+        step("passthrough 6 times: psycopg prepares it server-side (named _pg3_N) from the 5th")
+        for i in range(6):
+            cur.execute("SELECT id, customer, amount FROM orders WHERE id = %s", (PASSTHROUGH_ID,))
+            check_passthrough_row(cur.fetchone(), f"passthrough #{i + 1}")
+
+        step("ASK %s 6 times (prepared server-side from the 5th)")
+        for i in range(6):
+            cur.execute("ASK %s", (QUESTION,))
+            check_ask_rows(cur.fetchall(), f"ASK %s #{i + 1}")
+
         step("bad statement: ASK 'unterminated")
         expect_sqlstate(lambda: cur.execute("ASK 'unterminated"), "42601", lambda e: e.sqlstate, "ASK 'unterminated")
         step("good statement on the same connection")
@@ -62,6 +72,28 @@ def run():
         cur.execute("SELECT id, customer, amount FROM orders WHERE id = %s", (PASSTHROUGH_ID,))
         check_passthrough_row(cur.fetchone(), "after rollback")
     conn.commit()
+
+    def nested():
+        # conn.transaction() nested = SAVEPOINT / ROLLBACK TO SAVEPOINT (Django atomic and
+        # SQLAlchemy begin_nested work the same way): after the inner block's error is
+        # rolled back to the savepoint, the outer transaction is usable again (status INTRANS).
+        from psycopg.pq import TransactionStatus
+        with conn.transaction():
+            conn.execute("SELECT id FROM orders WHERE id = %s", (PASSTHROUGH_ID,))
+            try:
+                with conn.transaction():
+                    conn.execute("ASK 'unterminated")
+            except psycopg.errors.SyntaxError:
+                pass
+            status = conn.info.transaction_status
+            check(status == TransactionStatus.INTRANS,
+                  f"after ROLLBACK TO SAVEPOINT the ReadyForQuery status is {status.name}, want INTRANS")
+            cur = conn.execute("SELECT id, customer, amount FROM orders WHERE id = %s", (PASSTHROUGH_ID,))
+            check_passthrough_row(cur.fetchone(), "after ROLLBACK TO SAVEPOINT")
+        check(conn.info.transaction_status == TransactionStatus.IDLE, f"status {conn.info.transaction_status.name} after COMMIT")
+
+    conn.autocommit = True
+    soft("nested transaction: SAVEPOINT, error, ROLLBACK TO SAVEPOINT, go on", nested)
     conn.close()
 
 
