@@ -2234,8 +2234,7 @@ mod tests {
     #[test]
     fn group_by_pipeline() {
         let p = pipeline("SELECT kind, COUNT(*) AS n, SUM(amount) AS total FROM events WHERE amount > 0 GROUP BY kind HAVING COUNT(*) > 1 ORDER BY n DESC LIMIT 3");
-        let not_null =
-            doc! {"$cond": [{"$eq": [{"$ifNull": ["$amount", Bson::Null]}, Bson::Null]}, 0, 1]};
+        let numeric = doc! {"$cond": [{"$isNumber": "$amount"}, 1, 0]};
         assert_eq!(
             p,
             vec![
