@@ -6,6 +6,7 @@
 //! lacks — numeric, json, uuid — are tagged in field metadata).
 
 pub mod duckdb;
+pub mod mongodb;
 pub mod mysql;
 pub mod postgres;
 pub mod sqlite;
@@ -202,11 +203,7 @@ pub async fn open(cfg: &ConnectionConfig) -> Result<Arc<dyn Backend>, BackendErr
         ConnectionKind::Mysql => Arc::new(mysql::MysqlBackend::new(cfg)?),
         ConnectionKind::Sqlite => Arc::new(sqlite::SqliteBackend::open(cfg)?),
         ConnectionKind::Duckdb => Arc::new(duckdb::DuckdbBackend::open(cfg)?),
-        ConnectionKind::Mongodb => {
-            return Err(BackendError::Other(
-                "MongoDB connections are not supported yet".into(),
-            ))
-        }
+        ConnectionKind::Mongodb => Arc::new(mongodb::MongoBackend::new(cfg).await?),
     })
 }
 

@@ -217,6 +217,20 @@ pub fn check(sql: &str, dialect: Dialect, allow_write: bool, row_cap: Option<usi
     if trimmed.is_empty() {
         return Err(GuardError::Empty);
     }
+    // A MongoDB JSON pipeline is not SQL: its own guard refuses $out, $merge, $function,
+    // $accumulator and $where at any depth (the backend checks again, and never sends a
+    // write command). SQL for MongoDB goes through the SQL checks below.
+    if dialect == Dialect::Mongodb && crate::backends::mongodb::pipeline::is_pipeline(trimmed) {
+        use crate::backends::mongodb::pipeline::{check_text, PipelineError};
+        return match check_text(trimmed) {
+            Ok(()) => Ok(Checked { sql: trimmed.to_string(), is_query: true }),
+            Err(PipelineError::Forbidden(op)) => Err(GuardError::Forbidden(format!("pipeline operator {op}"))),
+            Err(e @ PipelineError::Invalid(_)) => Err(GuardError::Unparsable {
+                dialect: dialect.name(),
+                message: e.to_string(),
+            }),
+        };
+    }
     // Textual checks that catch what a permissive parse could hide.
     let lower = trimmed.to_ascii_lowercase();
     for needle in ["into outfile", "into dumpfile", "to program", "from program"] {
@@ -349,6 +363,26 @@ mod tests {
         assert!(matches!(refused("SELECT load_file('/etc/passwd')", Dialect::Mysql), GuardError::ForbiddenFunction(_)));
         assert!(matches!(refused("PRAGMA writable_schema = 1", Dialect::Sqlite), GuardError::Forbidden(_)));
         assert!(matches!(refused("", Dialect::Sqlite), GuardError::Empty));
+    }
+
+    #[test]
+    fn mongodb_pipelines_are_guarded_and_sql_is_checked() {
+        let ok = r#"{"collection": "events", "pipeline": [{"$group": {"_id": "$kind", "n": {"$sum": 1}}}]}"#;
+        let c = check(ok, Dialect::Mongodb, false, Some(11)).expect("pipeline passes");
+        assert_eq!(c.sql, ok);
+        assert!(c.is_query);
+        for bad in [
+            r#"{"collection": "events", "pipeline": [{"$out": "copy"}]}"#,
+            r#"{"collection": "events", "pipeline": [{"$lookup": {"from": "x", "pipeline": [{"$merge": {"into": "y"}}], "as": "z"}}]}"#,
+            r#"{"collection": "events", "pipeline": [{"$match": {"$where": "true"}}]}"#,
+        ] {
+            assert!(matches!(refused(bad, Dialect::Mongodb), GuardError::Forbidden(_)), "{bad}");
+            assert!(check(bad, Dialect::Mongodb, true, None).is_err(), "{bad} even with writes allowed");
+        }
+        assert!(matches!(refused("{not json", Dialect::Mongodb), GuardError::Unparsable { .. }));
+        assert!(matches!(refused("UPDATE events SET kind = 'x'", Dialect::Mongodb), GuardError::WriteNotAllowed(_)));
+        let c = check("SELECT kind FROM events", Dialect::Mongodb, false, Some(11)).expect("sql passes");
+        assert_eq!(c.sql, "SELECT kind FROM events LIMIT 11");
     }
 
     #[test]

@@ -23,9 +23,19 @@ fn dialect_notes(d: Dialect) -> &'static str {
         Dialect::Mysql => "MySQL/MariaDB SQL (backtick identifiers, LIMIT n)",
         Dialect::Sqlite => "SQLite SQL (dates are TEXT 'YYYY-MM-DD'; use strftime)",
         Dialect::Duckdb => "DuckDB SQL (PostgreSQL-like; date_trunc, strftime)",
-        Dialect::Mongodb => "the MongoDB SQL subset (single collection, no JOIN/subquery)",
+        Dialect::Mongodb => MONGODB_NOTES,
     }
 }
+
+/// What a `DATABASE:` block for a MongoDB connection may contain.
+const MONGODB_NOTES: &str = r#"MongoDB. Each collection is shown as a table whose columns are field paths found in sampled documents, with their type and the share of documents that have them; array<...> marks arrays; missing fields read as NULL.
+Write EITHER one SQL SELECT on ONE collection: fields as paths (address.city or "address.city"), *, aliases, + - * /;
+  WHERE with = <> < <= > >=, AND/OR/NOT, IN (...), BETWEEN, LIKE/ILIKE, IS [NOT] NULL (compare date fields with 'YYYY-MM-DD');
+  GROUP BY with COUNT(*), COUNT(x), COUNT(DISTINCT x), SUM, AVG, MIN, MAX; HAVING; ORDER BY; LIMIT/OFFSET; SELECT DISTINCT.
+  No JOIN, subqueries, CTEs, UNION, window functions, CASE or other functions.
+OR, for what that SQL cannot say, a JSON aggregation pipeline in Extended JSON, e.g.
+  {"collection": "events", "pipeline": [{"$unwind": "$tags"}, {"$group": {"_id": "$tags", "n": {"$sum": 1}}}]}
+  (dates as {"$date": "2024-01-01T00:00:00Z"}; never $out, $merge, $function, $accumulator or $where)."#;
 
 /// Renders the combined schema block.
 pub fn schema_text(dbs: &[(i64, DbSchema)]) -> String {
@@ -43,14 +53,19 @@ pub fn schema_text(dbs: &[(i64, DbSchema)]) -> String {
             dialect_notes(db.dialect),
             db.schema.tables.len()
         ));
+        let mongo = db.dialect == Dialect::Mongodb;
         for t in &db.schema.tables {
             s.push_str(&format!("\nTable: {}.{}\n", db.name, t.name));
+            if mongo {
+                s.push_str("  (MongoDB collection; columns are field paths: type, % of sampled documents that have it)\n");
+            }
             for c in &t.columns {
                 s.push_str(&format!("  - {} ({})", c.name, c.data_type));
                 if c.primary_key {
                     s.push_str(" PRIMARY KEY");
                 }
-                if !c.nullable && !c.primary_key {
+                // A sample cannot promise NOT NULL; MongoDB columns carry their presence instead.
+                if !c.nullable && !c.primary_key && !mongo {
                     s.push_str(" NOT NULL");
                 }
                 s.push('\n');

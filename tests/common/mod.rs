@@ -11,11 +11,14 @@
 //! - [`start_proxy`]: the proxy in-process on port 0; [`Proxy::connect`] and friends give
 //!   tokio-postgres clients; [`simple`], [`Notices`], [`sqlstate`] help assert on results.
 //! - [`temp_dir`], [`sqlite_file`], [`duckdb_file`]: file databases from SQL scripts.
+//! - [`start_mongo`]: a throwaway MongoDB-protocol server (nx-27017) per call;
+//!   [`MongoRelay`] records the commands sent to it.
 #![allow(dead_code, unused_imports)]
 
 mod files;
 mod llm;
 mod mariadb;
+mod mongo;
 mod pg;
 mod proxy;
 mod util;
@@ -25,6 +28,9 @@ use std::time::Duration;
 pub use files::{duckdb_file, sqlite_file};
 pub use llm::{completion_json, prompt_text, RecordedRequest, Reply, ScriptedLlm};
 pub use mariadb::{mariadb, MyServer};
+pub use mongo::{
+    client_for_port, nx_27017_bin, start_mongo, MongoRelay, MongoServer, RelayedCommand,
+};
 pub use pg::{pg_bin_dir, postgres, PgServer};
 pub use proxy::{
     base_config, connect_config, connect_config_with_notices, error_message, file_connection_toml,
