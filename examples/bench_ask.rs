@@ -48,6 +48,8 @@ async fn main() {
     ));
     let proxy = start_proxy(&toml).await;
     let c = proxy.connect().await;
+    // Measure real work: no plan or result cache.
+    simple(&c, "SET dbguru.use_cache = off").await.expect("cache off");
 
     // Direct clients for the baseline.
     let pgc = pg.client_for(&pg_db).await;
@@ -108,6 +110,7 @@ async fn main() {
     llm.set_default(Reply::text(reply));
     let proxy8 = start_proxy(&base_config(&format!("{}{}", llm.llm_toml("10s", 0), conns))).await;
     let c8 = proxy8.connect().await;
+    simple(&c8, "SET dbguru.use_cache = off").await.expect("cache off");
     simple(&c8, "ASK 'slow?'").await.expect("warm-up");
     let mut walls = Vec::new();
     for _ in 0..20 {
