@@ -487,27 +487,25 @@ mod opt_duration_str {
 /// Replaces `${VAR}` in every string of the tree; errors name the key.
 fn expand_env(value: &mut toml::Value, path: &str) -> Result<(), ConfigError> {
     match value {
-        toml::Value::String(s) => {
-            if s.contains("${") {
-                let mut out = String::new();
-                let mut rest = s.as_str();
-                while let Some(start) = rest.find("${") {
-                    out.push_str(&rest[..start]);
-                    let after = &rest[start + 2..];
-                    let end = after.find('}').ok_or_else(|| {
-                        invalid(path, "unterminated ${...} reference")
-                    })?;
-                    let var = &after[..end];
-                    let val = std::env::var(var).map_err(|_| ConfigError::MissingEnv {
-                        key: path.to_string(),
-                        var: var.to_string(),
-                    })?;
-                    out.push_str(&val);
-                    rest = &after[end + 1..];
-                }
-                out.push_str(rest);
-                *s = out;
+        toml::Value::String(s) if s.contains("${") => {
+            let mut out = String::new();
+            let mut rest = s.as_str();
+            while let Some(start) = rest.find("${") {
+                out.push_str(&rest[..start]);
+                let after = &rest[start + 2..];
+                let end = after.find('}').ok_or_else(|| {
+                    invalid(path, "unterminated ${...} reference")
+                })?;
+                let var = &after[..end];
+                let val = std::env::var(var).map_err(|_| ConfigError::MissingEnv {
+                    key: path.to_string(),
+                    var: var.to_string(),
+                })?;
+                out.push_str(&val);
+                rest = &after[end + 1..];
             }
+            out.push_str(rest);
+            *s = out;
         }
         toml::Value::Array(items) => {
             for (i, v) in items.iter_mut().enumerate() {
@@ -717,7 +715,7 @@ mod tests {
     #[test]
     fn unknown_keys_are_named() {
         let err = Config::from_toml("[server]\nlisten = \"127.0.0.1:1\"\nbogus = 1\n", Path::new("."))
-            .unwrap_err()
+            .expect_err("must fail")
             .to_string();
         assert!(err.contains("bogus"), "{err}");
     }
@@ -725,7 +723,7 @@ mod tests {
     #[test]
     fn missing_env_names_key_and_var() {
         let text = "[[users]]\nname = \"a\"\npassword = \"${DBGURU_TEST_SURELY_UNSET}\"\n";
-        let err = Config::from_toml(text, Path::new(".")).unwrap_err().to_string();
+        let err = Config::from_toml(text, Path::new(".")).expect_err("must fail").to_string();
         assert!(err.contains("users[0].password"), "{err}");
         assert!(err.contains("DBGURU_TEST_SURELY_UNSET"), "{err}");
     }

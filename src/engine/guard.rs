@@ -150,7 +150,7 @@ fn check_name(name: &ObjectName) -> Option<GuardError> {
     let bare = last.trim_matches(|c| c == '"' || c == '`').to_ascii_lowercase();
     DENIED_FUNCTIONS
         .contains(&bare.as_str())
-        .then(|| GuardError::ForbiddenFunction(bare))
+        .then_some(GuardError::ForbiddenFunction(bare))
 }
 
 impl Visitor for Inspector {

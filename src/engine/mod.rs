@@ -84,7 +84,7 @@ impl Notice {
     fn warning(code: &str, message: String) -> Notice {
         Notice { severity: "WARNING", code: code.into(), message }
     }
-    fn notice(message: String) -> Notice {
+    fn info(message: String) -> Notice {
         Notice { severity: "NOTICE", code: "00000".into(), message }
     }
 }
@@ -380,7 +380,7 @@ impl Engine {
         let plan_was_cached = cached_plan.is_some();
         let (reply, plan) = match cached_plan {
             Some(p) => {
-                notices.push(Notice::notice("plan served from cache (SET dbguru.use_cache = off to ask the LLM again)".into()));
+                notices.push(Notice::info("plan served from cache (SET dbguru.use_cache = off to ask the LLM again)".into()));
                 (plan::render(&p), p)
             }
             None => self.plan(&mut req, &known).await?,
@@ -389,7 +389,7 @@ impl Engine {
         if ctx.show_sql || explain {
             for s in &steps {
                 if ctx.show_sql {
-                    notices.push(Notice::notice(format!("{}: {}", s.connection, s.run_sql)));
+                    notices.push(Notice::info(format!("{}: {}", s.connection, s.run_sql)));
                 }
             }
         }
@@ -441,7 +441,7 @@ impl Engine {
             match r {
                 Ok(run) => {
                     if run.truncated {
-                        notices.push(Notice::notice(format!(
+                        notices.push(Notice::info(format!(
                             "result from \"{}\" truncated to {} rows (SET dbguru.max_rows to change, up to the configured cap)",
                             step.connection, run.rows
                         )));
@@ -478,7 +478,7 @@ impl Engine {
     }
 
     fn cached_outcome(&self, hit: cache::CachedResult, mut notices: Vec<Notice>) -> AskOutcome {
-        notices.push(Notice::notice(format!(
+        notices.push(Notice::info(format!(
             "answer served from cache (at most {}s old; SET dbguru.use_cache = off for fresh rows)",
             self.config.cache.result_ttl.as_secs()
         )));

@@ -136,7 +136,7 @@ pub fn plain_text(v: &Bson) -> String {
 }
 
 /// Converts a value into column type `ty`; `Err` when it has no faithful form there.
-pub fn to_value(v: &Bson, ty: ColType) -> Result<Value, ()> {
+pub(super) fn to_value(v: &Bson, ty: ColType) -> Result<Value, ()> {
     use ColType as C;
     if matches!(v, Bson::Null | Bson::Undefined) {
         return Ok(Value::Null);

@@ -55,6 +55,7 @@ fn error(code: &str, message: impl Into<String>) -> BackendError {
 
 /// How a MongoDB statement runs.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // one plan per query; boxing buys nothing
 pub enum Plan {
     /// A `find` command.
     Find(FindPlan),
