@@ -469,8 +469,11 @@ mod duration_str {
         }
         match Raw::deserialize(d)? {
             Raw::Num(ms) => Ok(Duration::from_millis(ms)),
-            Raw::Str(s) => super::parse_duration(&s)
-                .ok_or_else(|| serde::de::Error::custom(format!("invalid duration {s:?} (use e.g. \"5s\", \"500ms\")"))),
+            Raw::Str(s) => super::parse_duration(&s).ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "invalid duration {s:?} (use e.g. \"5s\", \"500ms\")"
+                ))
+            }),
         }
     }
 }
@@ -493,9 +496,9 @@ fn expand_env(value: &mut toml::Value, path: &str) -> Result<(), ConfigError> {
             while let Some(start) = rest.find("${") {
                 out.push_str(&rest[..start]);
                 let after = &rest[start + 2..];
-                let end = after.find('}').ok_or_else(|| {
-                    invalid(path, "unterminated ${...} reference")
-                })?;
+                let end = after
+                    .find('}')
+                    .ok_or_else(|| invalid(path, "unterminated ${...} reference"))?;
                 let var = &after[..end];
                 let val = std::env::var(var).map_err(|_| ConfigError::MissingEnv {
                     key: path.to_string(),
@@ -514,7 +517,11 @@ fn expand_env(value: &mut toml::Value, path: &str) -> Result<(), ConfigError> {
         }
         toml::Value::Table(t) => {
             for (k, v) in t.iter_mut() {
-                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 expand_env(v, &p)?;
             }
         }
@@ -568,9 +575,9 @@ impl Config {
     /// Finds a connection by name (case-insensitive) or numeric id.
     pub fn connection(&self, name_or_id: &str) -> Option<&ConnectionConfig> {
         let key = name_or_id.trim();
-        self.connections.iter().find(|c| {
-            c.name.eq_ignore_ascii_case(key) || key.parse::<i64>().ok() == Some(c.id())
-        })
+        self.connections
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(key) || key.parse::<i64>().ok() == Some(c.id()))
     }
 
     /// Finds a user by name.
@@ -691,7 +698,9 @@ impl Config {
 impl ConnectionConfig {
     /// Effective row cap: the connection's, never above the global one.
     pub fn effective_max_rows(&self, limits: &LimitsConfig) -> usize {
-        self.max_rows.unwrap_or(limits.max_rows).min(limits.max_rows)
+        self.max_rows
+            .unwrap_or(limits.max_rows)
+            .min(limits.max_rows)
     }
 
     /// Effective timeout: the connection's, never above the global one.
@@ -714,16 +723,21 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_named() {
-        let err = Config::from_toml("[server]\nlisten = \"127.0.0.1:1\"\nbogus = 1\n", Path::new("."))
-            .expect_err("must fail")
-            .to_string();
+        let err = Config::from_toml(
+            "[server]\nlisten = \"127.0.0.1:1\"\nbogus = 1\n",
+            Path::new("."),
+        )
+        .expect_err("must fail")
+        .to_string();
         assert!(err.contains("bogus"), "{err}");
     }
 
     #[test]
     fn missing_env_names_key_and_var() {
         let text = "[[users]]\nname = \"a\"\npassword = \"${DBGURU_TEST_SURELY_UNSET}\"\n";
-        let err = Config::from_toml(text, Path::new(".")).expect_err("must fail").to_string();
+        let err = Config::from_toml(text, Path::new("."))
+            .expect_err("must fail")
+            .to_string();
         assert!(err.contains("users[0].password"), "{err}");
         assert!(err.contains("DBGURU_TEST_SURELY_UNSET"), "{err}");
     }

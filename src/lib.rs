@@ -8,9 +8,9 @@
 pub mod backends;
 pub mod config;
 pub mod demo;
-pub mod pgtypes;
 pub mod engine;
 pub mod llm;
+pub mod pgtypes;
 pub mod server;
 pub mod session;
 pub mod store;

@@ -9,7 +9,11 @@ use clap::{Parser, Subcommand};
 use dbguru::config::Config;
 
 #[derive(Parser)]
-#[command(name = "dbguru", version, about = "One PostgreSQL server in front of many databases")]
+#[command(
+    name = "dbguru",
+    version,
+    about = "One PostgreSQL server in front of many databases"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -46,7 +50,8 @@ fn load(path: Option<PathBuf>) -> Result<Config, String> {
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("DBGURU_LOG").unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("DBGURU_LOG")
+                .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -105,14 +110,24 @@ async fn main() -> ExitCode {
                 .await;
                 let ms = started.elapsed().as_secs_f64() * 1000.0;
                 match r {
-                    Ok(s) => println!("ok    {:<16} {:<8} {:>4} tables  {:>8.1} ms", c.cfg.name, c.cfg.kind.name(), s.tables.len(), ms),
+                    Ok(s) => println!(
+                        "ok    {:<16} {:<8} {:>4} tables  {:>8.1} ms",
+                        c.cfg.name,
+                        c.cfg.kind.name(),
+                        s.tables.len(),
+                        ms
+                    ),
                     Err(e) => {
                         ok = false;
                         println!("FAIL  {:<16} {:<8} {e}", c.cfg.name, c.cfg.kind.name());
                     }
                 }
             }
-            if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

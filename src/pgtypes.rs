@@ -104,7 +104,11 @@ impl PgType {
             PgType::Bool => 1,
             PgType::Int2 => 2,
             PgType::Int4 | PgType::Float4 | PgType::Date => 4,
-            PgType::Int8 | PgType::Float8 | PgType::Timestamp | PgType::TimestampTz | PgType::Time => 8,
+            PgType::Int8
+            | PgType::Float8
+            | PgType::Timestamp
+            | PgType::TimestampTz
+            | PgType::Time => 8,
             PgType::Uuid => 16,
             _ => -1,
         }
@@ -146,7 +150,12 @@ impl PgType {
     pub fn is_numeric(self) -> bool {
         matches!(
             self,
-            PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Float4 | PgType::Float8 | PgType::Numeric
+            PgType::Int2
+                | PgType::Int4
+                | PgType::Int8
+                | PgType::Float4
+                | PgType::Float8
+                | PgType::Numeric
         )
     }
 
@@ -236,7 +245,11 @@ fn fmt_float(v: f64) -> String {
     if v.is_nan() {
         "NaN".into()
     } else if v.is_infinite() {
-        if v > 0.0 { "Infinity".into() } else { "-Infinity".into() }
+        if v > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        }
     } else {
         v.to_string()
     }
@@ -292,7 +305,11 @@ pub fn text_value(array: &dyn Array, row: usize) -> Option<String> {
     }
     if let Some(a) = any.downcast_ref::<Float32Array>() {
         let v = a.value(row);
-        return Some(if v.is_finite() { v.to_string() } else { fmt_float(f64::from(v)) });
+        return Some(if v.is_finite() {
+            v.to_string()
+        } else {
+            fmt_float(f64::from(v))
+        });
     }
     if let Some(a) = any.downcast_ref::<StringArray>() {
         return Some(a.value(row).to_string());
@@ -331,7 +348,9 @@ pub fn text_value(array: &dyn Array, row: usize) -> Option<String> {
     if let DataType::Dictionary(_, _) = array.data_type() {
         if let Some(d) = array.as_any_dictionary_opt() {
             let keys = d.normalized_keys();
-            return keys.get(row).and_then(|k| text_value(d.values().as_ref(), *k));
+            return keys
+                .get(row)
+                .and_then(|k| text_value(d.values().as_ref(), *k));
         }
     }
     let opts = arrow::util::display::FormatOptions::default();
@@ -351,7 +370,12 @@ pub struct EncodeError {
 }
 
 /// Writes one non-NULL value of `ty` in PostgreSQL's binary format.
-pub fn write_binary(ty: PgType, array: &dyn Array, row: usize, out: &mut BytesMut) -> Result<(), EncodeError> {
+pub fn write_binary(
+    ty: PgType,
+    array: &dyn Array,
+    row: usize,
+    out: &mut BytesMut,
+) -> Result<(), EncodeError> {
     let any = array.as_any();
     let text = || text_value(array, row).unwrap_or_default();
     let err = |v: String| EncodeError { value: v, ty };
@@ -372,8 +396,16 @@ pub fn write_binary(ty: PgType, array: &dyn Array, row: usize, out: &mut BytesMu
             Some(a) => out.put_u8(u8::from(a.value(row))),
             None => return Err(err(text())),
         },
-        PgType::Int2 => out.put_i16(int().and_then(|v| i16::try_from(v).ok()).ok_or_else(|| err(text()))?),
-        PgType::Int4 => out.put_i32(int().and_then(|v| i32::try_from(v).ok()).ok_or_else(|| err(text()))?),
+        PgType::Int2 => out.put_i16(
+            int()
+                .and_then(|v| i16::try_from(v).ok())
+                .ok_or_else(|| err(text()))?,
+        ),
+        PgType::Int4 => out.put_i32(
+            int()
+                .and_then(|v| i32::try_from(v).ok())
+                .ok_or_else(|| err(text()))?,
+        ),
         PgType::Int8 => out.put_i64(int().ok_or_else(|| err(text()))?),
         PgType::Float4 => {
             let v = match any.downcast_ref::<Float32Array>() {
@@ -407,10 +439,12 @@ pub fn write_binary(ty: PgType, array: &dyn Array, row: usize, out: &mut BytesMu
             Some(a) => out.put_i32(a.value(row) - PG_EPOCH_DAYS),
             None => return Err(err(text())),
         },
-        PgType::Timestamp | PgType::TimestampTz => match any.downcast_ref::<TimestampMicrosecondArray>() {
-            Some(a) => out.put_i64(a.value(row) - PG_EPOCH_MICROS),
-            None => return Err(err(text())),
-        },
+        PgType::Timestamp | PgType::TimestampTz => {
+            match any.downcast_ref::<TimestampMicrosecondArray>() {
+                Some(a) => out.put_i64(a.value(row) - PG_EPOCH_MICROS),
+                None => return Err(err(text())),
+            }
+        }
         PgType::Time => match any.downcast_ref::<Time64MicrosecondArray>() {
             Some(a) => out.put_i64(a.value(row)),
             None => return Err(err(text())),
@@ -451,14 +485,20 @@ pub fn write_numeric(text: &str, out: &mut BytesMut) -> Option<()> {
         } else if point as usize >= digits.len() {
             format!("{}{}", digits, "0".repeat(point as usize - digits.len()))
         } else {
-            format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
+            format!(
+                "{}.{}",
+                &digits[..point as usize],
+                &digits[point as usize..]
+            )
         };
         plain.as_str()
     } else {
         t
     };
     let (int_part, frac_part) = t.split_once('.').unwrap_or((t, ""));
-    if !int_part.bytes().all(|b| b.is_ascii_digit()) || !frac_part.bytes().all(|b| b.is_ascii_digit()) {
+    if !int_part.bytes().all(|b| b.is_ascii_digit())
+        || !frac_part.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     if int_part.is_empty() && frac_part.is_empty() {
@@ -469,7 +509,13 @@ pub fn write_numeric(text: &str, out: &mut BytesMut) -> Option<()> {
     // Pad the integer part on the left and the fraction on the right to groups of 4.
     let int_pad = (4 - int_trim.len() % 4) % 4;
     let frac_pad = (4 - frac_part.len() % 4) % 4;
-    let all = format!("{}{}{}{}", "0".repeat(int_pad), int_trim, frac_part, "0".repeat(frac_pad));
+    let all = format!(
+        "{}{}{}{}",
+        "0".repeat(int_pad),
+        int_trim,
+        frac_part,
+        "0".repeat(frac_pad)
+    );
     let int_groups = (int_trim.len() + int_pad) / 4;
     let mut digits: Vec<i16> = all
         .as_bytes()
@@ -500,7 +546,10 @@ pub fn write_numeric(text: &str, out: &mut BytesMut) -> Option<()> {
 
 /// Convenience for tests and the combiner: is this array's logical type a string?
 pub fn is_string(dt: &DataType) -> bool {
-    matches!(dt, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+    matches!(
+        dt,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    )
 }
 
 #[cfg(test)]
@@ -516,7 +565,10 @@ mod tests {
     #[test]
     fn numeric_binary_matches_postgres() {
         // 12.50 -> ndigits 2, weight 0, sign 0, dscale 2, digits [12, 5000]
-        assert_eq!(num("12.50"), vec![0, 2, 0, 0, 0, 0, 0, 2, 0, 12, 0x13, 0x88]);
+        assert_eq!(
+            num("12.50"),
+            vec![0, 2, 0, 0, 0, 0, 0, 2, 0, 12, 0x13, 0x88]
+        );
         // 0 -> ndigits 0, weight 0, dscale 0
         assert_eq!(num("0"), vec![0, 0, 0, 0, 0, 0, 0, 0]);
         // -10000.1 -> digits [1, 0, 1000], weight 1, negative, dscale 1

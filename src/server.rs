@@ -50,12 +50,24 @@ fn tls_acceptor(config: &Config) -> Result<Option<TlsAcceptor>, ServerError> {
     let key_path = config.resolve(&tls.key);
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cert_path)
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| ServerError::Tls(format!("cannot read certificate {}: {e}", cert_path.display())))?;
+        .map_err(|e| {
+            ServerError::Tls(format!(
+                "cannot read certificate {}: {e}",
+                cert_path.display()
+            ))
+        })?;
     if certs.is_empty() {
-        return Err(ServerError::Tls(format!("no certificate in {}", cert_path.display())));
+        return Err(ServerError::Tls(format!(
+            "no certificate in {}",
+            cert_path.display()
+        )));
     }
-    let key = PrivateKeyDer::from_pem_file(&key_path)
-        .map_err(|e| ServerError::Tls(format!("cannot read private key {}: {e}", key_path.display())))?;
+    let key = PrivateKeyDer::from_pem_file(&key_path).map_err(|e| {
+        ServerError::Tls(format!(
+            "cannot read private key {}: {e}",
+            key_path.display()
+        ))
+    })?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut sc = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -113,7 +125,9 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     let interval = engine.config.limits.health_interval;
     tokio::spawn(async move {
         loop {
-            let Some(e) = health_engine.upgrade() else { break };
+            let Some(e) = health_engine.upgrade() else {
+                break;
+            };
             e.check_health().await;
             drop(e);
             tokio::time::sleep(interval).await;
@@ -126,8 +140,14 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     });
     let listener = TcpListener::bind(&listen)
         .await
-        .map_err(|source| ServerError::Bind { addr: listen.clone(), source })?;
-    let addr = listener.local_addr().map_err(|source| ServerError::Bind { addr: listen, source })?;
+        .map_err(|source| ServerError::Bind {
+            addr: listen.clone(),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+        addr: listen,
+        source,
+    })?;
     let (stop_tx, mut stop_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         loop {
@@ -153,5 +173,10 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         }
     });
     tracing::info!(%addr, "dbguru listening");
-    Ok(RunningServer { addr, stop: Some(stop_tx), task, engine })
+    Ok(RunningServer {
+        addr,
+        stop: Some(stop_tx),
+        task,
+        engine,
+    })
 }

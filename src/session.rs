@@ -132,32 +132,42 @@ impl Session {
 
     /// Effective row cap.
     pub fn effective_max_rows(&self, cfg: &Config) -> usize {
-        self.max_rows.unwrap_or(cfg.limits.max_rows).min(cfg.limits.max_rows)
+        self.max_rows
+            .unwrap_or(cfg.limits.max_rows)
+            .min(cfg.limits.max_rows)
     }
 
     /// Effective statement timeout.
     pub fn effective_timeout(&self, cfg: &Config) -> Duration {
-        self.timeout.unwrap_or(cfg.limits.timeout).min(cfg.limits.timeout)
+        self.timeout
+            .unwrap_or(cfg.limits.timeout)
+            .min(cfg.limits.timeout)
     }
 
     /// Resolves a list of connection names or ids to canonical names the user may use.
-    pub fn resolve_connections(cfg: &Config, user: &UserConfig, list: &[String]) -> Result<Vec<String>, SessionError> {
+    pub fn resolve_connections(
+        cfg: &Config,
+        user: &UserConfig,
+        list: &[String],
+    ) -> Result<Vec<String>, SessionError> {
         let mut out: Vec<String> = Vec::new();
         for raw in list {
             let name = raw.trim().trim_matches('"');
             if name.is_empty() {
                 continue;
             }
-            let conn = cfg.connection(name).ok_or_else(|| SessionError::UnknownConnection {
-                name: name.to_string(),
-                known: cfg
-                    .connections
-                    .iter()
-                    .filter(|c| user.may_use(&c.name))
-                    .map(|c| c.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })?;
+            let conn = cfg
+                .connection(name)
+                .ok_or_else(|| SessionError::UnknownConnection {
+                    name: name.to_string(),
+                    known: cfg
+                        .connections
+                        .iter()
+                        .filter(|c| user.may_use(&c.name))
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })?;
             if !user.may_use(&conn.name) {
                 return Err(SessionError::NotPermitted(format!(
                     "user \"{}\" may not use connection \"{}\"",
@@ -172,15 +182,26 @@ impl Session {
     }
 
     /// `SET name = value` for a `dbguru.*` setting (`value` already unquoted).
-    pub fn set(&mut self, cfg: &Config, user: &UserConfig, name: &str, value: &str) -> Result<(), SessionError> {
+    pub fn set(
+        &mut self,
+        cfg: &Config,
+        user: &UserConfig,
+        name: &str,
+        value: &str,
+    ) -> Result<(), SessionError> {
         let lname = name.to_ascii_lowercase();
-        let invalid = |m: String| SessionError::InvalidValue { name: lname.clone(), message: m };
+        let invalid = |m: String| SessionError::InvalidValue {
+            name: lname.clone(),
+            message: m,
+        };
         match lname.as_str() {
             "dbguru.connections" => {
                 let list: Vec<String> = value.split(',').map(str::to_string).collect();
                 let resolved = Self::resolve_connections(cfg, user, &list)?;
                 if resolved.is_empty() {
-                    return Err(invalid("give at least one connection (RESET restores all)".into()));
+                    return Err(invalid(
+                        "give at least one connection (RESET restores all)".into(),
+                    ));
                 }
                 self.connections = Some(resolved);
             }
@@ -189,9 +210,15 @@ impl Session {
                 self.target = resolved.into_iter().next();
             }
             "dbguru.max_rows" => {
-                let n: i64 = value.trim().parse().map_err(|_| invalid(format!("{value:?} is not an integer")))?;
+                let n: i64 = value
+                    .trim()
+                    .parse()
+                    .map_err(|_| invalid(format!("{value:?} is not an integer")))?;
                 if n < 1 {
-                    return Err(invalid(format!("{n} is out of range (1 .. {})", cfg.limits.max_rows)));
+                    return Err(invalid(format!(
+                        "{n} is out of range (1 .. {})",
+                        cfg.limits.max_rows
+                    )));
                 }
                 let n = n as usize;
                 if n > cfg.limits.max_rows {
@@ -203,9 +230,13 @@ impl Session {
                 self.max_rows = Some(n);
             }
             "dbguru.timeout" => {
-                let d = parse_duration(value).filter(|d| !d.is_zero()).ok_or_else(|| {
-                    invalid(format!("{value:?} is not a positive duration (e.g. '5s', '500ms')"))
-                })?;
+                let d = parse_duration(value)
+                    .filter(|d| !d.is_zero())
+                    .ok_or_else(|| {
+                        invalid(format!(
+                            "{value:?} is not a positive duration (e.g. '5s', '500ms')"
+                        ))
+                    })?;
                 if d > cfg.limits.timeout {
                     return Err(invalid(format!(
                         "{d:?} is above the configured cap of {:?} ([limits] timeout)",
@@ -228,9 +259,12 @@ impl Session {
             }
             "dbguru.session" => {
                 // Resuming needs the store; the wire layer loads the session and calls `resume`.
-                let id = Uuid::parse_str(value.trim()).map_err(|_| invalid(format!("{value:?} is not a UUID")))?;
+                let id = Uuid::parse_str(value.trim())
+                    .map_err(|_| invalid(format!("{value:?} is not a UUID")))?;
                 if id != self.chat_id {
-                    return Err(invalid(format!("chat session {id} must be resumed through the store")));
+                    return Err(invalid(format!(
+                        "chat session {id} must be resumed through the store"
+                    )));
                 }
             }
             "dbguru.session_name" => self.chat_name = Some(value.to_string()),
@@ -311,7 +345,12 @@ impl Session {
     }
 
     /// `SHOW name` for a `dbguru.*` setting.
-    pub fn show(&self, cfg: &Config, user: &UserConfig, name: &str) -> Result<String, SessionError> {
+    pub fn show(
+        &self,
+        cfg: &Config,
+        user: &UserConfig,
+        name: &str,
+    ) -> Result<String, SessionError> {
         Ok(match name.to_ascii_lowercase().as_str() {
             "dbguru.connections" => self.active_connections(cfg, user).join(", "),
             "dbguru.target" => self.target_connection(cfg, user).unwrap_or_default(),

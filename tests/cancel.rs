@@ -51,11 +51,23 @@ async fn cancel_stops_a_slow_ask_and_its_backend_query() {
     token.cancel_query(NoTls).await.expect("send CancelRequest");
     let (r, c) = task.await.expect("join");
     let err = r.expect_err("cancelled");
-    assert_eq!(sqlstate(&err).as_deref(), Some("57014"), "{}", error_message(&err));
-    assert!(cancelled_at.elapsed() < Duration::from_secs(1), "cancel took {:?}", cancelled_at.elapsed());
+    assert_eq!(
+        sqlstate(&err).as_deref(),
+        Some("57014"),
+        "{}",
+        error_message(&err)
+    );
+    assert!(
+        cancelled_at.elapsed() < Duration::from_secs(1),
+        "cancel took {:?}",
+        cancelled_at.elapsed()
+    );
     let deadline = Instant::now() + Duration::from_secs(3);
     while sleepers(&db).await != 0 {
-        assert!(Instant::now() < deadline, "pg_sleep still running after the cancel");
+        assert!(
+            Instant::now() < deadline,
+            "pg_sleep still running after the cancel"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // The connection is still usable.
@@ -71,6 +83,11 @@ async fn cancel_stops_a_slow_ask_and_its_backend_query() {
     let cancelled_at = Instant::now();
     token.cancel_query(NoTls).await.expect("send CancelRequest");
     let err = task.await.expect("join").expect_err("cancelled");
-    assert_eq!(sqlstate(&err).as_deref(), Some("57014"), "{}", error_message(&err));
+    assert_eq!(
+        sqlstate(&err).as_deref(),
+        Some("57014"),
+        "{}",
+        error_message(&err)
+    );
     assert!(cancelled_at.elapsed() < Duration::from_secs(1));
 }

@@ -31,7 +31,8 @@ const PASSWORD: &str = "app-scram-pw-7";
 /// The question every script asks (the apostrophe tests client-side quoting).
 const QUESTION: &str = "how many orders are there, and what's the revenue?";
 /// The scripted LLM's reply to every ASK.
-const PLAN: &str = "DATABASE: pg\nSELECT count(*) AS orders, sum(amount) AS revenue FROM orders;\n\n\
+const PLAN: &str =
+    "DATABASE: pg\nSELECT count(*) AS orders, sum(amount) AS revenue FROM orders;\n\n\
 DATABASE: lite\nSELECT count(*) AS orders, sum(amount) AS revenue FROM orders;\n";
 /// How long one client script may run.
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(180);
@@ -47,15 +48,32 @@ fn self_signed_cert(dir: &Path) -> (PathBuf, PathBuf) {
     let cert = dir.join("server.crt");
     let key = dir.join("server.key");
     let out = std::process::Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
-        .args(["-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+        ])
+        .args([
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ])
         .arg("-keyout")
         .arg(&key)
         .arg("-out")
         .arg(&cert)
         .stdin(Stdio::null())
         .output()
-        .unwrap_or_else(|e| panic!("cannot run `openssl` (Debian package `openssl`; scripts/test installs it): {e}"));
+        .unwrap_or_else(|e| {
+            panic!("cannot run `openssl` (Debian package `openssl`; scripts/test installs it): {e}")
+        });
     assert!(
         out.status.success(),
         "openssl req failed ({}):\n{}{}",
@@ -116,22 +134,31 @@ async fn fixture() -> Fixture {
 
 /// `tests/clients/<name>`
 fn script(name: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("clients").join(name);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("clients")
+        .join(name);
     assert!(p.is_file(), "client script {} is missing", p.display());
     p
 }
 
 fn home_cache(sub: &str) -> Option<PathBuf> {
-    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(|h| PathBuf::from(h).join(".cache").join(sub))
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|h| PathBuf::from(h).join(".cache").join(sub))
 }
 
 /// An executable on `$PATH` or in the usual system directories.
 fn which(name: &str) -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
     dirs.extend(["/usr/local/bin", "/usr/bin", "/bin"].map(PathBuf::from));
     dirs.into_iter().map(|d| d.join(name)).find(|p| {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::metadata(p).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+        std::fs::metadata(p)
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
     })
 }
 
@@ -147,7 +174,9 @@ fn venv_bin(name: &str) -> PathBuf {
             return PathBuf::from(p);
         }
     }
-    let p = venv.map(|v| v.join("bin").join(name)).unwrap_or_else(|| PathBuf::from(name));
+    let p = venv
+        .map(|v| v.join("bin").join(name))
+        .unwrap_or_else(|| PathBuf::from(name));
     assert!(
         p.is_file(),
         "{} not found: the Python client venv is missing. Run scripts/test (or `python3 -m venv $HOME/.cache/dbguru-venv && \
@@ -205,7 +234,16 @@ impl Fixture {
 
     /// Runs a client command to completion; panics with its output unless it exits 0.
     async fn run(&self, what: &str, mut cmd: tokio::process::Command) -> String {
-        for var in ["PGSERVICE", "PGSERVICEFILE", "PGPASSFILE", "PGSSLCERT", "PGSSLKEY", "PGSSLROOTCERT", "PGOPTIONS", "PSQLRC"] {
+        for var in [
+            "PGSERVICE",
+            "PGSERVICEFILE",
+            "PGPASSFILE",
+            "PGSSLCERT",
+            "PGSSLKEY",
+            "PGSSLROOTCERT",
+            "PGOPTIONS",
+            "PSQLRC",
+        ] {
             cmd.env_remove(var);
         }
         cmd.envs(self.envs())
@@ -222,7 +260,9 @@ impl Fixture {
             .collect::<Vec<_>>()
             .join(" ");
         let started = Instant::now();
-        let child = cmd.spawn().unwrap_or_else(|e| panic!("{what}: cannot start {shown}: {e}"));
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("{what}: cannot start {shown}: {e}"));
         let out = match tokio::time::timeout(SCRIPT_TIMEOUT, child.wait_with_output()).await {
             Ok(r) => r.unwrap_or_else(|e| panic!("{what}: waiting for {shown}: {e}")),
             Err(_) => panic!("{what}: {shown} did not finish within {SCRIPT_TIMEOUT:?} (killed)"),
@@ -238,13 +278,21 @@ impl Fixture {
                 self.llm.request_count()
             );
         }
-        eprintln!("[clients] {what}: ok in {:.1?}\n{stdout}{stderr}", started.elapsed());
+        eprintln!(
+            "[clients] {what}: ok in {:.1?}\n{stdout}{stderr}",
+            started.elapsed()
+        );
         stdout
     }
 
     /// Asserts the scripted LLM was asked `QUESTION` (so a bound or quoted question arrived intact).
     fn assert_question_reached_llm(&self) {
-        let prompts: Vec<String> = self.llm.recorded().iter().map(|r| r.prompt_text()).collect();
+        let prompts: Vec<String> = self
+            .llm
+            .recorded()
+            .iter()
+            .map(|r| r.prompt_text())
+            .collect();
         assert!(
             prompts.iter().any(|p| p.contains(QUESTION)),
             "no LLM prompt contains the question {QUESTION:?} exactly; {} prompts; last:\n{}",
@@ -268,7 +316,11 @@ impl Fixture {
 async fn psql() {
     let f = fixture().await;
     let psql = postgres().await.tool("psql");
-    assert!(psql.is_file(), "{} missing: install the Debian package postgresql-client-15", psql.display());
+    assert!(
+        psql.is_file(),
+        "{} missing: install the Debian package postgresql-client-15",
+        psql.display()
+    );
     let mut cmd = tokio::process::Command::new("bash");
     cmd.arg(script("psql_client.sh")).env("PSQL", &psql);
     f.run("psql", cmd).await;
@@ -279,37 +331,54 @@ async fn psql() {
 async fn pgbench_simple_extended_prepared() {
     let f = fixture().await;
     let pgbench = postgres().await.tool("pgbench");
-    assert!(pgbench.is_file(), "{} missing: install the Debian package postgresql-15", pgbench.display());
+    assert!(
+        pgbench.is_file(),
+        "{} missing: install the Debian package postgresql-15",
+        pgbench.display()
+    );
     let mut cmd = tokio::process::Command::new("bash");
-    cmd.arg(script("pgbench_client.sh")).env("PGBENCH", &pgbench);
+    cmd.arg(script("pgbench_client.sh"))
+        .env("PGBENCH", &pgbench);
     f.run("pgbench", cmd).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psycopg3() {
     let f = fixture().await;
-    f.python("psycopg 3", "psycopg3_client.py", &[("psycopg", "'psycopg[binary]'")]).await;
+    f.python(
+        "psycopg 3",
+        "psycopg3_client.py",
+        &[("psycopg", "'psycopg[binary]'")],
+    )
+    .await;
     f.assert_question_reached_llm();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psycopg2() {
     let f = fixture().await;
-    f.python("psycopg2", "psycopg2_client.py", &[("psycopg2", "psycopg2-binary")]).await;
+    f.python(
+        "psycopg2",
+        "psycopg2_client.py",
+        &[("psycopg2", "psycopg2-binary")],
+    )
+    .await;
     f.assert_question_reached_llm();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn asyncpg() {
     let f = fixture().await;
-    f.python("asyncpg", "asyncpg_client.py", &[("asyncpg", "asyncpg")]).await;
+    f.python("asyncpg", "asyncpg_client.py", &[("asyncpg", "asyncpg")])
+        .await;
     f.assert_question_reached_llm();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_pg() {
     let f = fixture().await;
-    let node = which("node").unwrap_or_else(|| panic!("`node` not found: install the Debian packages nodejs and npm"));
+    let node = which("node")
+        .unwrap_or_else(|| panic!("`node` not found: install the Debian packages nodejs and npm"));
     let modules = std::env::var_os("DBGURU_NODE_MODULES")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
@@ -329,7 +398,8 @@ async fn node_pg() {
         None => modules.clone().into_os_string(),
     };
     let mut cmd = tokio::process::Command::new(node);
-    cmd.arg(script("node_pg_client.js")).env("NODE_PATH", node_path);
+    cmd.arg(script("node_pg_client.js"))
+        .env("NODE_PATH", node_path);
     f.run("node pg", cmd).await;
     f.assert_question_reached_llm();
 }
@@ -341,13 +411,25 @@ async fn pgjdbc_default_and_simple_mode() {
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/usr/share/java/postgresql.jar"));
-    assert!(jar.is_file(), "{} missing: install the Debian package libpostgresql-jdbc-java", jar.display());
-    let javac = which("javac").unwrap_or_else(|| panic!("`javac` not found: install the Debian package default-jdk-headless"));
-    let java = which("java").unwrap_or_else(|| panic!("`java` not found: install the Debian package default-jdk-headless"));
+    assert!(
+        jar.is_file(),
+        "{} missing: install the Debian package libpostgresql-jdbc-java",
+        jar.display()
+    );
+    let javac = which("javac").unwrap_or_else(|| {
+        panic!("`javac` not found: install the Debian package default-jdk-headless")
+    });
+    let java = which("java").unwrap_or_else(|| {
+        panic!("`java` not found: install the Debian package default-jdk-headless")
+    });
     let classes = f.dir.path().join("jdbc-classes");
     std::fs::create_dir_all(&classes).expect("create the classes dir");
     let mut cmd = tokio::process::Command::new(javac);
-    cmd.arg("-d").arg(&classes).arg("-cp").arg(&jar).arg(script("JdbcClient.java"));
+    cmd.arg("-d")
+        .arg(&classes)
+        .arg("-cp")
+        .arg(&jar)
+        .arg(script("JdbcClient.java"));
     f.run("javac JdbcClient.java", cmd).await;
     let cp = std::env::join_paths([classes, jar]).expect("classpath");
     let mut cmd = tokio::process::Command::new(java);
@@ -359,8 +441,15 @@ async fn pgjdbc_default_and_simple_mode() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psqlodbc_via_pyodbc() {
     let f = fixture().await;
-    f.python("psqlODBC (pyodbc)", "odbc_client.py", &[("pyodbc", "pyodbc (and apt-get install odbc-postgresql unixodbc)")])
-        .await;
+    f.python(
+        "psqlODBC (pyodbc)",
+        "odbc_client.py",
+        &[(
+            "pyodbc",
+            "pyodbc (and apt-get install odbc-postgresql unixodbc)",
+        )],
+    )
+    .await;
     f.assert_question_reached_llm();
 }
 
@@ -370,7 +459,11 @@ async fn sqlalchemy_and_pandas() {
     f.python(
         "SQLAlchemy + pandas",
         "sqlalchemy_pandas_client.py",
-        &[("sqlalchemy", "sqlalchemy"), ("pandas", "pandas"), ("psycopg2", "psycopg2-binary")],
+        &[
+            ("sqlalchemy", "sqlalchemy"),
+            ("pandas", "pandas"),
+            ("psycopg2", "psycopg2-binary"),
+        ],
     )
     .await;
     f.assert_question_reached_llm();
@@ -385,13 +478,21 @@ async fn jupysql_magic_in_ipython() {
     let ipython = venv_bin("ipython");
     let file = script("jupysql_client.ipy");
     let mut cmd = tokio::process::Command::new(ipython);
-    cmd.args(["--quick", "--no-banner", "--colors=nocolor", "--HistoryManager.enabled=False"])
-        .arg(&file)
-        .env("DBGURU_CLIENT_SCRIPT", &file)
-        .env("IPYTHONDIR", f.dir.path().join("ipython"))
-        .env("MPLBACKEND", "Agg");
+    cmd.args([
+        "--quick",
+        "--no-banner",
+        "--colors=nocolor",
+        "--HistoryManager.enabled=False",
+    ])
+    .arg(&file)
+    .env("DBGURU_CLIENT_SCRIPT", &file)
+    .env("IPYTHONDIR", f.dir.path().join("ipython"))
+    .env("MPLBACKEND", "Agg");
     let out = f.run("jupysql %sql", cmd).await;
     // ipython exits non-zero on an exception; make sure the script also reached its end.
-    assert!(out.lines().any(|l| l.trim() == "OK"), "jupysql script did not finish:\n{out}");
+    assert!(
+        out.lines().any(|l| l.trim() == "OK"),
+        "jupysql script did not finish:\n{out}"
+    );
     f.assert_question_reached_llm();
 }

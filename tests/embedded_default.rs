@@ -17,7 +17,9 @@ impl Drop for Child {
 }
 
 fn psql() -> std::path::PathBuf {
-    pg_bin_dir().map(|d| d.join("psql")).unwrap_or_else(|e| panic!("psql not found ({e}); install the Debian package postgresql-client"))
+    pg_bin_dir().map(|d| d.join("psql")).unwrap_or_else(|e| {
+        panic!("psql not found ({e}); install the Debian package postgresql-client")
+    })
 }
 
 #[test]
@@ -42,13 +44,24 @@ fn embedded_default_answers_psql_without_a_key() {
     let out = Command::new(psql())
         .args([
             &format!("host=127.0.0.1 port={port} user=guru dbname=dbguru"),
-            "-X", "-A", "-t", "-F", ",", "-v", "ON_ERROR_STOP=1",
-            "-c", "ASK 'how many customers are there?'",
+            "-X",
+            "-A",
+            "-t",
+            "-F",
+            ",",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            "ASK 'how many customers are there?'",
         ])
         .output()
         .expect("run psql");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "psql failed: {}\n{stdout}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "psql failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut lines: Vec<&str> = stdout.lines().filter(|l| !l.is_empty()).collect();
     lines.sort();
     // Compare with the demo files themselves.
@@ -56,21 +69,44 @@ fn embedded_default_answers_psql_without_a_key() {
         .expect("demo shop exists")
         .query_row("SELECT count(*) FROM customers", [], |r| r.get(0))
         .expect("count shop");
-    let cfg = duckdb::Config::default().access_mode(duckdb::AccessMode::ReadOnly).expect("cfg");
-    let warehouse: i64 = duckdb::Connection::open_with_flags(dir.path().join("data/warehouse.duckdb"), cfg)
-        .expect("demo warehouse exists")
-        .query_row("SELECT count(*) FROM dim_customer", [], |r| r.get(0))
-        .expect("count warehouse");
+    let cfg = duckdb::Config::default()
+        .access_mode(duckdb::AccessMode::ReadOnly)
+        .expect("cfg");
+    let warehouse: i64 =
+        duckdb::Connection::open_with_flags(dir.path().join("data/warehouse.duckdb"), cfg)
+            .expect("demo warehouse exists")
+            .query_row("SELECT count(*) FROM dim_customer", [], |r| r.get(0))
+            .expect("count warehouse");
     assert!(shop > 0 && warehouse > 0);
-    assert_eq!(lines, vec![format!("shop,{shop}"), format!("warehouse,{warehouse}")]);
+    assert_eq!(
+        lines,
+        vec![format!("shop,{shop}"), format!("warehouse,{warehouse}")]
+    );
 
     // A plain-SQL follow-up from psql goes to the first connection (shop).
     let out = Command::new(psql())
-        .args([&format!("host=127.0.0.1 port={port} user=guru dbname=dbguru"), "-X", "-A", "-t", "-c", "SELECT count(*) FROM products"])
+        .args([
+            &format!("host=127.0.0.1 port={port} user=guru dbname=dbguru"),
+            "-X",
+            "-A",
+            "-t",
+            "-c",
+            "SELECT count(*) FROM products",
+        ])
         .output()
         .expect("run psql");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).trim().parse::<i64>().expect("a count") > 0);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<i64>()
+            .expect("a count")
+            > 0
+    );
     drop(child);
 
     // `dbguru check` on the same directory connects to both demo databases.
@@ -80,6 +116,13 @@ fn embedded_default_answers_psql_without_a_key() {
         .output()
         .expect("run dbguru check");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "check failed: {text}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("shop") && text.contains("warehouse") && text.contains("4 tables"), "{text}");
+    assert!(
+        out.status.success(),
+        "check failed: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("shop") && text.contains("warehouse") && text.contains("4 tables"),
+        "{text}"
+    );
 }

@@ -205,13 +205,20 @@ impl Backend for PostgresBackend {
             .await
             .map_err(|_| BackendError::Timeout(PING_TIMEOUT))?
             .map_err(|e| pg_error(e, PING_TIMEOUT, &self.secrets))?;
-        let params = stmt.params().iter().map(|t| pg_kind(t).col_type()).collect();
+        let params = stmt
+            .params()
+            .iter()
+            .map(|t| pg_kind(t).col_type())
+            .collect();
         let columns: Vec<(String, ColType)> = stmt
             .columns()
             .iter()
             .map(|c| (c.name().to_string(), pg_kind(c.type_()).col_type()))
             .collect();
-        Ok(Some(super::Described { params, schema: super::types::schema_of(&columns) }))
+        Ok(Some(super::Described {
+            params,
+            schema: super::types::schema_of(&columns),
+        }))
     }
 
     async fn ping(&self) -> Result<(), BackendError> {

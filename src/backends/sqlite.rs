@@ -306,35 +306,9 @@ fn to_value(v: ValueRef<'_>) -> Value {
 // Column types
 // ---------------------------------------------------------------------------------------
 
-/// Fallback for `Statement::columns()`, which rusqlite only has with its `column_decltype`
-/// feature. When the feature is on, the inherent method wins over this trait method and the
-/// declared types are used; when it is off, no column has a declared type and every type
-/// is inferred from values.
-#[allow(dead_code)]
-trait NoDeclaredTypes {
-    fn columns(&self) -> Vec<NoDeclType>;
-}
-
-#[allow(dead_code)]
-struct NoDeclType;
-
-#[allow(dead_code)]
-impl NoDeclType {
-    fn decl_type(&self) -> Option<&str> {
-        None
-    }
-}
-
-impl NoDeclaredTypes for rusqlite::Statement<'_> {
-    fn columns(&self) -> Vec<NoDeclType> {
-        (0..self.column_count()).map(|_| NoDeclType).collect()
-    }
-}
-
 /// The declared type of each result column, where it names one we map.
 fn declared_types(stmt: &rusqlite::Statement<'_>) -> Vec<Option<ColType>> {
     stmt.columns()
-        .into_iter()
         .map(|c| c.decl_type().and_then(decl_col_type))
         .collect()
 }

@@ -88,7 +88,9 @@ impl ColType {
         };
         let field = Field::new(name, dt, true);
         match pg {
-            Some(t) => field.with_metadata(HashMap::from([(PG_TYPE_KEY.to_string(), t.to_string())])),
+            Some(t) => {
+                field.with_metadata(HashMap::from([(PG_TYPE_KEY.to_string(), t.to_string())]))
+            }
             None => field,
         }
     }
@@ -181,7 +183,9 @@ impl BatchBuilder {
                 DataType::Float64 => Col::F64(Float64Builder::new()),
                 DataType::Binary => Col::Bin(BinaryBuilder::new()),
                 DataType::Date32 => Col::Date(Date32Builder::new()),
-                DataType::Timestamp(_, tz) => Col::Ts(TimestampMicrosecondBuilder::new(), tz.clone()),
+                DataType::Timestamp(_, tz) => {
+                    Col::Ts(TimestampMicrosecondBuilder::new(), tz.clone())
+                }
                 DataType::Time64(_) => Col::Time(Time64MicrosecondBuilder::new()),
                 _ => Col::Str(StringBuilder::new()),
             })

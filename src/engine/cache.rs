@@ -52,7 +52,10 @@ pub fn schema_fingerprint(db: &DbSchema) -> String {
 
 /// The plan key.
 pub fn plan_key(question: &str, dbs: &[DbSchema], history: &[Turn]) -> Key {
-    let mut parts: Vec<(String, String)> = dbs.iter().map(|d| (d.name.to_lowercase(), schema_fingerprint(d))).collect();
+    let mut parts: Vec<(String, String)> = dbs
+        .iter()
+        .map(|d| (d.name.to_lowercase(), schema_fingerprint(d)))
+        .collect();
     parts.sort();
     let mut h = Sha256::new();
     h.update(normalize_question(question).as_bytes());
@@ -65,7 +68,10 @@ pub fn plan_key(question: &str, dbs: &[DbSchema], history: &[Turn]) -> Key {
     // the same question are left out, so a repeated ASK hits the cache; a follow-up
     // ("and only for 2024?") still sees the turns before it.
     let norm = normalize_question(question);
-    for t in history.iter().filter(|t| normalize_question(&t.question) != norm) {
+    for t in history
+        .iter()
+        .filter(|t| normalize_question(&t.question) != norm)
+    {
         h.update(b"\x04");
         h.update(t.question.as_bytes());
         for q in &t.plan {
@@ -95,7 +101,11 @@ struct Bounded<V> {
 
 impl<V> Bounded<V> {
     fn new(cap: usize) -> Self {
-        Bounded { map: HashMap::new(), order: VecDeque::new(), cap }
+        Bounded {
+            map: HashMap::new(),
+            order: VecDeque::new(),
+            cap,
+        }
     }
 
     fn insert(&mut self, k: Key, v: V) {
@@ -173,7 +183,15 @@ mod tests {
                 database: "shop".into(),
                 tables: vec![TableInfo {
                     name: "customers".into(),
-                    columns: cols.iter().map(|c| ColumnInfo { name: c.to_string(), data_type: "TEXT".into(), primary_key: false, nullable: true }).collect(),
+                    columns: cols
+                        .iter()
+                        .map(|c| ColumnInfo {
+                            name: c.to_string(),
+                            data_type: "TEXT".into(),
+                            primary_key: false,
+                            nullable: true,
+                        })
+                        .collect(),
                 }],
             },
         }
@@ -183,10 +201,21 @@ mod tests {
     fn keys_follow_question_schema_and_history() {
         let a = plan_key("How many  customers?", &[db(&["id"])], &[]);
         assert_eq!(a, plan_key("how many customers", &[db(&["id"])], &[]));
-        assert_ne!(a, plan_key("how many customers", &[db(&["id", "email"])], &[]));
-        let t = Turn { question: "x".into(), plan: vec![], summary: String::new() };
+        assert_ne!(
+            a,
+            plan_key("how many customers", &[db(&["id", "email"])], &[])
+        );
+        let t = Turn {
+            question: "x".into(),
+            plan: vec![],
+            summary: String::new(),
+        };
         assert_ne!(a, plan_key("how many customers", &[db(&["id"])], &[t]));
-        let same = Turn { question: "How many customers?".into(), plan: vec![], summary: String::new() };
+        let same = Turn {
+            question: "How many customers?".into(),
+            plan: vec![],
+            summary: String::new(),
+        };
         assert_eq!(a, plan_key("how many customers", &[db(&["id"])], &[same]));
     }
 

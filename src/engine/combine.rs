@@ -70,11 +70,20 @@ fn convert(array: &ArrayRef, from: &Field, to: &Field) -> Result<ArrayRef, Combi
     // Text-like targets take PostgreSQL's text form, so dates and floats read the same
     // as they would on their own.
     if to.data_type() == &DataType::Utf8 {
-        let values: StringArray = (0..array.len()).map(|i| text_value(array.as_ref(), i)).collect();
+        let values: StringArray = (0..array.len())
+            .map(|i| text_value(array.as_ref(), i))
+            .collect();
         return Ok(Arc::new(values));
     }
-    cast_with_options(array, to.data_type(), &CastOptions { safe: false, ..Default::default() })
-        .map_err(|e| CombineError(format!("column {:?}: {e}", to.name())))
+    cast_with_options(
+        array,
+        to.data_type(),
+        &CastOptions {
+            safe: false,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| CombineError(format!("column {:?}: {e}", to.name())))
 }
 
 /// Combines parts into batches of `schema` (from [`combined_schema`]).
@@ -94,15 +103,21 @@ pub fn combine(parts: &[Part]) -> Result<(SchemaRef, Vec<RecordBatch>), CombineE
             if n == 0 {
                 continue;
             }
-            let mut arrays: Vec<ArrayRef> = vec![Arc::new(StringArray::from(vec![part.source.as_str(); n]))];
+            let mut arrays: Vec<ArrayRef> =
+                vec![Arc::new(StringArray::from(vec![part.source.as_str(); n]))];
             for (i, key) in out_keys.iter().enumerate() {
                 let to = schema.field(i + 1);
                 match part_keys.iter().position(|k| k == key) {
-                    Some(src) => arrays.push(convert(batch.column(src), part.schema.field(src), to)?),
+                    Some(src) => {
+                        arrays.push(convert(batch.column(src), part.schema.field(src), to)?)
+                    }
                     None => arrays.push(new_null_array(to.data_type(), n)),
                 }
             }
-            out.push(RecordBatch::try_new(schema.clone(), arrays).map_err(|e| CombineError(e.to_string()))?);
+            out.push(
+                RecordBatch::try_new(schema.clone(), arrays)
+                    .map_err(|e| CombineError(e.to_string()))?,
+            );
         }
     }
     Ok((schema, out))
@@ -128,9 +143,21 @@ mod tests {
 
     #[test]
     fn union_by_name_with_type_rules() {
-        let a = part("shop", &[("n", ColType::Int64), ("only_a", ColType::Text)], vec![vec![Value::Int(3), Value::Text("x".into())]]);
-        let b = part("wh", &[("n", ColType::Float64), ("d", ColType::Date)], vec![vec![Value::Float(2.5), Value::Date(19723)]]);
-        let c = part("pg", &[("d", ColType::Text), ("n", ColType::Numeric)], vec![vec![Value::Text("soon".into()), Value::Text("1.25".into())]]);
+        let a = part(
+            "shop",
+            &[("n", ColType::Int64), ("only_a", ColType::Text)],
+            vec![vec![Value::Int(3), Value::Text("x".into())]],
+        );
+        let b = part(
+            "wh",
+            &[("n", ColType::Float64), ("d", ColType::Date)],
+            vec![vec![Value::Float(2.5), Value::Date(19723)]],
+        );
+        let c = part(
+            "pg",
+            &[("d", ColType::Text), ("n", ColType::Numeric)],
+            vec![vec![Value::Text("soon".into()), Value::Text("1.25".into())]],
+        );
         let (schema, batches) = combine(&[a, b, c]).expect("combines");
         let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
         assert_eq!(names, vec!["source_db", "n", "only_a", "d"]);
@@ -148,7 +175,11 @@ mod tests {
     #[test]
     fn int_and_float_become_float8() {
         let a = part("a", &[("v", ColType::Int32)], vec![vec![Value::Int(1)]]);
-        let b = part("b", &[("v", ColType::Float64)], vec![vec![Value::Float(0.5)]]);
+        let b = part(
+            "b",
+            &[("v", ColType::Float64)],
+            vec![vec![Value::Float(0.5)]],
+        );
         let (schema, _) = combine(&[a, b]).expect("combines");
         assert_eq!(PgType::of_field(schema.field(1)), PgType::Float8);
     }

@@ -47,30 +47,99 @@ pub enum GuardError {
 /// or change server state. Checked in every dialect (names are distinctive enough).
 const DENIED_FUNCTIONS: &[&str] = &[
     // PostgreSQL
-    "pg_read_file", "pg_read_binary_file", "pg_ls_dir", "pg_stat_file", "pg_ls_logdir",
-    "pg_ls_waldir", "pg_ls_tmpdir", "pg_ls_archive_statusdir", "lo_import", "lo_export",
-    "lo_from_bytea", "lo_put", "lo_unlink", "lo_create", "lo_open", "dblink", "dblink_exec",
-    "dblink_connect", "dblink_open", "dblink_send_query", "pg_file_write", "pg_file_rename",
-    "pg_file_unlink", "pg_logdir_ls", "set_config", "pg_terminate_backend",
-    "pg_cancel_backend", "pg_reload_conf", "pg_rotate_logfile", "pg_promote",
-    "pg_switch_wal", "pg_create_restore_point", "pg_start_backup", "pg_stop_backup",
-    "pg_backup_start", "pg_backup_stop", "pg_advisory_lock", "pg_notify",
-    "pg_create_logical_replication_slot", "pg_create_physical_replication_slot",
-    "pg_drop_replication_slot", "pg_import_system_collations", "txid_current",
-    "nextval", "setval",
+    "pg_read_file",
+    "pg_read_binary_file",
+    "pg_ls_dir",
+    "pg_stat_file",
+    "pg_ls_logdir",
+    "pg_ls_waldir",
+    "pg_ls_tmpdir",
+    "pg_ls_archive_statusdir",
+    "lo_import",
+    "lo_export",
+    "lo_from_bytea",
+    "lo_put",
+    "lo_unlink",
+    "lo_create",
+    "lo_open",
+    "dblink",
+    "dblink_exec",
+    "dblink_connect",
+    "dblink_open",
+    "dblink_send_query",
+    "pg_file_write",
+    "pg_file_rename",
+    "pg_file_unlink",
+    "pg_logdir_ls",
+    "set_config",
+    "pg_terminate_backend",
+    "pg_cancel_backend",
+    "pg_reload_conf",
+    "pg_rotate_logfile",
+    "pg_promote",
+    "pg_switch_wal",
+    "pg_create_restore_point",
+    "pg_start_backup",
+    "pg_stop_backup",
+    "pg_backup_start",
+    "pg_backup_stop",
+    "pg_advisory_lock",
+    "pg_notify",
+    "pg_create_logical_replication_slot",
+    "pg_create_physical_replication_slot",
+    "pg_drop_replication_slot",
+    "pg_import_system_collations",
+    "txid_current",
+    "nextval",
+    "setval",
     // MySQL / MariaDB
-    "load_file", "sys_exec", "sys_eval",
+    "load_file",
+    "sys_exec",
+    "sys_eval",
     // SQLite
-    "load_extension", "readfile", "writefile", "edit", "fts3_tokenizer",
+    "load_extension",
+    "readfile",
+    "writefile",
+    "edit",
+    "fts3_tokenizer",
     // DuckDB
-    "read_csv", "read_csv_auto", "read_parquet", "parquet_scan", "read_json",
-    "read_json_auto", "read_json_objects", "read_ndjson", "read_ndjson_auto",
-    "read_ndjson_objects", "read_text", "read_blob", "glob", "sniff_csv",
-    "parquet_metadata", "parquet_schema", "parquet_file_metadata", "parquet_kv_metadata",
-    "read_xlsx", "st_read", "sqlite_scan", "sqlite_attach", "postgres_scan",
-    "postgres_attach", "postgres_query", "postgres_execute", "mysql_query", "mysql_execute",
-    "iceberg_scan", "delta_scan", "getenv", "install_extension", "load_extension",
-    "duckdb_secrets", "which_secret", "query_table", "query",
+    "read_csv",
+    "read_csv_auto",
+    "read_parquet",
+    "parquet_scan",
+    "read_json",
+    "read_json_auto",
+    "read_json_objects",
+    "read_ndjson",
+    "read_ndjson_auto",
+    "read_ndjson_objects",
+    "read_text",
+    "read_blob",
+    "glob",
+    "sniff_csv",
+    "parquet_metadata",
+    "parquet_schema",
+    "parquet_file_metadata",
+    "parquet_kv_metadata",
+    "read_xlsx",
+    "st_read",
+    "sqlite_scan",
+    "sqlite_attach",
+    "postgres_scan",
+    "postgres_attach",
+    "postgres_query",
+    "postgres_execute",
+    "mysql_query",
+    "mysql_execute",
+    "iceberg_scan",
+    "delta_scan",
+    "getenv",
+    "install_extension",
+    "load_extension",
+    "duckdb_secrets",
+    "which_secret",
+    "query_table",
+    "query",
 ];
 
 /// The result of a successful check.
@@ -103,11 +172,12 @@ fn statement_kind(s: &Statement) -> String {
     let mut words = text.split_whitespace();
     let first = words.next().unwrap_or("statement").to_ascii_uppercase();
     match first.as_str() {
-        "CREATE" | "DROP" | "ALTER" | "TRUNCATE" | "GRANT" | "REVOKE" => {
-            format!("{first} {}", words.next().unwrap_or("").to_ascii_uppercase())
-                .trim()
-                .to_string()
-        }
+        "CREATE" | "DROP" | "ALTER" | "TRUNCATE" | "GRANT" | "REVOKE" => format!(
+            "{first} {}",
+            words.next().unwrap_or("").to_ascii_uppercase()
+        )
+        .trim()
+        .to_string(),
         _ => first,
     }
 }
@@ -131,13 +201,52 @@ fn is_read_only_kind(s: &Statement) -> bool {
 fn never_allowed(s: &Statement) -> Option<String> {
     let kind = statement_kind(s);
     let denied = [
-        "COPY", "ATTACH", "DETACH", "PRAGMA", "INSTALL", "LOAD", "EXPORT", "IMPORT", "SET",
-        "RESET", "USE", "GRANT", "REVOKE", "CALL", "EXECUTE", "PREPARE", "DEALLOCATE",
-        "LISTEN", "NOTIFY", "UNLISTEN", "BEGIN", "START", "COMMIT", "ROLLBACK", "SAVEPOINT",
-        "RELEASE", "KILL", "VACUUM", "FLUSH", "LOCK", "UNLOCK", "CREATE EXTENSION",
-        "CREATE SECRET", "CREATE FUNCTION", "CREATE PROCEDURE", "CREATE SERVER",
-        "CREATE USER", "CREATE ROLE", "ALTER USER", "ALTER ROLE", "ALTER SYSTEM",
-        "DROP DATABASE", "CREATE DATABASE", "DROP SCHEMA", "DROP USER", "DROP ROLE",
+        "COPY",
+        "ATTACH",
+        "DETACH",
+        "PRAGMA",
+        "INSTALL",
+        "LOAD",
+        "EXPORT",
+        "IMPORT",
+        "SET",
+        "RESET",
+        "USE",
+        "GRANT",
+        "REVOKE",
+        "CALL",
+        "EXECUTE",
+        "PREPARE",
+        "DEALLOCATE",
+        "LISTEN",
+        "NOTIFY",
+        "UNLISTEN",
+        "BEGIN",
+        "START",
+        "COMMIT",
+        "ROLLBACK",
+        "SAVEPOINT",
+        "RELEASE",
+        "KILL",
+        "VACUUM",
+        "FLUSH",
+        "LOCK",
+        "UNLOCK",
+        "CREATE EXTENSION",
+        "CREATE SECRET",
+        "CREATE FUNCTION",
+        "CREATE PROCEDURE",
+        "CREATE SERVER",
+        "CREATE USER",
+        "CREATE ROLE",
+        "ALTER USER",
+        "ALTER ROLE",
+        "ALTER SYSTEM",
+        "DROP DATABASE",
+        "CREATE DATABASE",
+        "DROP SCHEMA",
+        "DROP USER",
+        "DROP ROLE",
     ];
     denied
         .iter()
@@ -147,7 +256,9 @@ fn never_allowed(s: &Statement) -> Option<String> {
 
 fn check_name(name: &ObjectName) -> Option<GuardError> {
     let last = name.0.last()?.to_string();
-    let bare = last.trim_matches(|c| c == '"' || c == '`').to_ascii_lowercase();
+    let bare = last
+        .trim_matches(|c| c == '"' || c == '`')
+        .to_ascii_lowercase();
     DENIED_FUNCTIONS
         .contains(&bare.as_str())
         .then_some(GuardError::ForbiddenFunction(bare))
@@ -187,7 +298,11 @@ impl Visitor for Inspector {
 
     fn pre_visit_table_factor(&mut self, t: &TableFactor) -> ControlFlow<()> {
         let name = match t {
-            TableFactor::Table { name, args: Some(_), .. } => Some(name),
+            TableFactor::Table {
+                name,
+                args: Some(_),
+                ..
+            } => Some(name),
             TableFactor::Function { name, .. } => Some(name),
             _ => None,
         };
@@ -212,7 +327,12 @@ impl Visitor for Inspector {
 /// Checks one statement for `dialect`. With `row_cap`, a query whose top level has no
 /// LIMIT (or a larger literal one) is rewritten to `LIMIT row_cap`, so the database
 /// itself stops producing rows.
-pub fn check(sql: &str, dialect: Dialect, allow_write: bool, row_cap: Option<usize>) -> Result<Checked, GuardError> {
+pub fn check(
+    sql: &str,
+    dialect: Dialect,
+    allow_write: bool,
+    row_cap: Option<usize>,
+) -> Result<Checked, GuardError> {
     let trimmed = sql.trim().trim_end_matches(';').trim();
     if trimmed.is_empty() {
         return Err(GuardError::Empty);
@@ -223,8 +343,13 @@ pub fn check(sql: &str, dialect: Dialect, allow_write: bool, row_cap: Option<usi
     if dialect == Dialect::Mongodb && crate::backends::mongodb::pipeline::is_pipeline(trimmed) {
         use crate::backends::mongodb::pipeline::{check_text, PipelineError};
         return match check_text(trimmed) {
-            Ok(()) => Ok(Checked { sql: trimmed.to_string(), is_query: true }),
-            Err(PipelineError::Forbidden(op)) => Err(GuardError::Forbidden(format!("pipeline operator {op}"))),
+            Ok(()) => Ok(Checked {
+                sql: trimmed.to_string(),
+                is_query: true,
+            }),
+            Err(PipelineError::Forbidden(op)) => {
+                Err(GuardError::Forbidden(format!("pipeline operator {op}")))
+            }
             Err(e @ PipelineError::Invalid(_)) => Err(GuardError::Unparsable {
                 dialect: dialect.name(),
                 message: e.to_string(),
@@ -233,16 +358,22 @@ pub fn check(sql: &str, dialect: Dialect, allow_write: bool, row_cap: Option<usi
     }
     // Textual checks that catch what a permissive parse could hide.
     let lower = trimmed.to_ascii_lowercase();
-    for needle in ["into outfile", "into dumpfile", "to program", "from program"] {
+    for needle in [
+        "into outfile",
+        "into dumpfile",
+        "to program",
+        "from program",
+    ] {
         if lower.contains(needle) {
             return Err(GuardError::Forbidden(needle.to_ascii_uppercase()));
         }
     }
     let pd = parser_dialect(dialect);
-    let mut statements = Parser::parse_sql(pd.as_ref(), trimmed).map_err(|e| GuardError::Unparsable {
-        dialect: dialect.name(),
-        message: e.to_string(),
-    })?;
+    let mut statements =
+        Parser::parse_sql(pd.as_ref(), trimmed).map_err(|e| GuardError::Unparsable {
+            dialect: dialect.name(),
+            message: e.to_string(),
+        })?;
     match statements.len() {
         0 => return Err(GuardError::Empty),
         1 => {}
@@ -278,7 +409,10 @@ fn literal_usize(e: &Expr) -> Option<usize> {
 }
 
 fn number(n: usize) -> Expr {
-    Expr::value(Value::Number(n.to_string().parse().unwrap_or_default(), false))
+    Expr::value(Value::Number(
+        n.to_string().parse().unwrap_or_default(),
+        false,
+    ))
 }
 
 /// Lowers or adds the top-level LIMIT; returns whether the query changed.
@@ -295,19 +429,19 @@ fn cap_limit(q: &mut Query, cap: usize) -> bool {
             });
             true
         }
-        Some(LimitClause::LimitOffset { limit, limit_by, .. }) if limit_by.is_empty() => {
-            match limit.as_ref().map(literal_usize) {
-                None => {
-                    *limit = Some(number(cap));
-                    true
-                }
-                Some(Some(n)) if n > cap => {
-                    *limit = Some(number(cap));
-                    true
-                }
-                _ => false,
+        Some(LimitClause::LimitOffset {
+            limit, limit_by, ..
+        }) if limit_by.is_empty() => match limit.as_ref().map(literal_usize) {
+            None => {
+                *limit = Some(number(cap));
+                true
             }
-        }
+            Some(Some(n)) if n > cap => {
+                *limit = Some(number(cap));
+                true
+            }
+            _ => false,
+        },
         Some(LimitClause::OffsetCommaLimit { limit, .. }) => match literal_usize(limit) {
             Some(n) if n > cap => {
                 *limit = number(cap);
@@ -333,11 +467,29 @@ mod tests {
         assert_eq!(c.sql, "SELECT * FROM t LIMIT 11");
         let c = check("SELECT * FROM t LIMIT 5;", Dialect::Sqlite, false, Some(11)).expect("ok");
         assert_eq!(c.sql, "SELECT * FROM t LIMIT 5");
-        let c = check("SELECT * FROM t LIMIT 500", Dialect::Duckdb, false, Some(11)).expect("ok");
+        let c = check(
+            "SELECT * FROM t LIMIT 500",
+            Dialect::Duckdb,
+            false,
+            Some(11),
+        )
+        .expect("ok");
         assert_eq!(c.sql, "SELECT * FROM t LIMIT 11");
-        let c = check("SELECT * FROM t LIMIT 10, 500", Dialect::Mysql, false, Some(11)).expect("ok");
+        let c = check(
+            "SELECT * FROM t LIMIT 10, 500",
+            Dialect::Mysql,
+            false,
+            Some(11),
+        )
+        .expect("ok");
         assert!(c.sql.ends_with("LIMIT 10, 11"), "{}", c.sql);
-        let c = check("WITH x AS (SELECT 1 AS a) SELECT a FROM x", Dialect::Postgres, false, None).expect("ok");
+        let c = check(
+            "WITH x AS (SELECT 1 AS a) SELECT a FROM x",
+            Dialect::Postgres,
+            false,
+            None,
+        )
+        .expect("ok");
         assert!(c.is_query);
     }
 
@@ -348,20 +500,50 @@ mod tests {
             ("DELETE FROM customers", Dialect::Mysql),
             ("UPDATE customers SET name = 'x'", Dialect::Sqlite),
             ("INSERT INTO t VALUES (1)", Dialect::Duckdb),
-            ("WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d", Dialect::Postgres),
+            (
+                "WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d",
+                Dialect::Postgres,
+            ),
             ("SELECT * FROM t FOR UPDATE", Dialect::Postgres),
             ("SELECT * INTO t2 FROM t", Dialect::Postgres),
         ] {
-            assert!(matches!(refused(sql, d), GuardError::WriteNotAllowed(_)), "{sql}");
+            assert!(
+                matches!(refused(sql, d), GuardError::WriteNotAllowed(_)),
+                "{sql}"
+            );
         }
-        assert!(matches!(refused("SELECT 1; SELECT 2", Dialect::Postgres), GuardError::MultipleStatements(2)));
-        assert!(matches!(refused("COPY t TO PROGRAM 'rm -rf /'", Dialect::Postgres), GuardError::Forbidden(_)));
-        assert!(matches!(refused("SELECT pg_read_file('/etc/passwd')", Dialect::Postgres), GuardError::ForbiddenFunction(_)));
-        assert!(matches!(refused("ATTACH DATABASE '/tmp/x.db' AS x", Dialect::Sqlite), GuardError::Forbidden(_)));
-        assert!(matches!(refused("SELECT * FROM t INTO OUTFILE '/tmp/x'", Dialect::Mysql), GuardError::Forbidden(_)));
-        assert!(matches!(refused("SELECT * FROM read_csv('/etc/passwd')", Dialect::Duckdb), GuardError::ForbiddenFunction(_)));
-        assert!(matches!(refused("SELECT load_file('/etc/passwd')", Dialect::Mysql), GuardError::ForbiddenFunction(_)));
-        assert!(matches!(refused("PRAGMA writable_schema = 1", Dialect::Sqlite), GuardError::Forbidden(_)));
+        assert!(matches!(
+            refused("SELECT 1; SELECT 2", Dialect::Postgres),
+            GuardError::MultipleStatements(2)
+        ));
+        assert!(matches!(
+            refused("COPY t TO PROGRAM 'rm -rf /'", Dialect::Postgres),
+            GuardError::Forbidden(_)
+        ));
+        assert!(matches!(
+            refused("SELECT pg_read_file('/etc/passwd')", Dialect::Postgres),
+            GuardError::ForbiddenFunction(_)
+        ));
+        assert!(matches!(
+            refused("ATTACH DATABASE '/tmp/x.db' AS x", Dialect::Sqlite),
+            GuardError::Forbidden(_)
+        ));
+        assert!(matches!(
+            refused("SELECT * FROM t INTO OUTFILE '/tmp/x'", Dialect::Mysql),
+            GuardError::Forbidden(_)
+        ));
+        assert!(matches!(
+            refused("SELECT * FROM read_csv('/etc/passwd')", Dialect::Duckdb),
+            GuardError::ForbiddenFunction(_)
+        ));
+        assert!(matches!(
+            refused("SELECT load_file('/etc/passwd')", Dialect::Mysql),
+            GuardError::ForbiddenFunction(_)
+        ));
+        assert!(matches!(
+            refused("PRAGMA writable_schema = 1", Dialect::Sqlite),
+            GuardError::Forbidden(_)
+        ));
         assert!(matches!(refused("", Dialect::Sqlite), GuardError::Empty));
     }
 
@@ -376,12 +558,25 @@ mod tests {
             r#"{"collection": "events", "pipeline": [{"$lookup": {"from": "x", "pipeline": [{"$merge": {"into": "y"}}], "as": "z"}}]}"#,
             r#"{"collection": "events", "pipeline": [{"$match": {"$where": "true"}}]}"#,
         ] {
-            assert!(matches!(refused(bad, Dialect::Mongodb), GuardError::Forbidden(_)), "{bad}");
-            assert!(check(bad, Dialect::Mongodb, true, None).is_err(), "{bad} even with writes allowed");
+            assert!(
+                matches!(refused(bad, Dialect::Mongodb), GuardError::Forbidden(_)),
+                "{bad}"
+            );
+            assert!(
+                check(bad, Dialect::Mongodb, true, None).is_err(),
+                "{bad} even with writes allowed"
+            );
         }
-        assert!(matches!(refused("{not json", Dialect::Mongodb), GuardError::Unparsable { .. }));
-        assert!(matches!(refused("UPDATE events SET kind = 'x'", Dialect::Mongodb), GuardError::WriteNotAllowed(_)));
-        let c = check("SELECT kind FROM events", Dialect::Mongodb, false, Some(11)).expect("sql passes");
+        assert!(matches!(
+            refused("{not json", Dialect::Mongodb),
+            GuardError::Unparsable { .. }
+        ));
+        assert!(matches!(
+            refused("UPDATE events SET kind = 'x'", Dialect::Mongodb),
+            GuardError::WriteNotAllowed(_)
+        ));
+        let c = check("SELECT kind FROM events", Dialect::Mongodb, false, Some(11))
+            .expect("sql passes");
         assert_eq!(c.sql, "SELECT kind FROM events LIMIT 11");
     }
 

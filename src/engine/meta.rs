@@ -45,7 +45,12 @@ pub fn references_meta(sql: &str) -> bool {
     let mut found = false;
     for s in &stmts {
         let _ = sqlparser::ast::visit_relations(s, |r| {
-            if r.0.len() == 2 && r.0[0].to_string().trim_matches('"').eq_ignore_ascii_case("dbguru") {
+            if r.0.len() == 2
+                && r.0[0]
+                    .to_string()
+                    .trim_matches('"')
+                    .eq_ignore_ascii_case("dbguru")
+            {
                 found = true;
                 return ControlFlow::Break(());
             }
@@ -98,10 +103,15 @@ fn col_type(decl: Option<&str>, sample: Option<&SqlValue>) -> ColType {
     }
 }
 
-fn run(tables: Tables, sql: String, row_limit: usize) -> Result<(SchemaRef, Vec<RecordBatch>), BackendError> {
+fn run(
+    tables: Tables,
+    sql: String,
+    row_limit: usize,
+) -> Result<(SchemaRef, Vec<RecordBatch>), BackendError> {
     let err = |e: rusqlite::Error| BackendError::query(e.to_string());
     let conn = rusqlite::Connection::open_in_memory().map_err(err)?;
-    conn.execute_batch("ATTACH DATABASE ':memory:' AS dbguru;").map_err(err)?;
+    conn.execute_batch("ATTACH DATABASE ':memory:' AS dbguru;")
+        .map_err(err)?;
     conn.execute_batch(DDL).map_err(err)?;
     for (table, rows) in [
         ("connections", &tables.connections),
@@ -111,15 +121,21 @@ fn run(tables: Tables, sql: String, row_limit: usize) -> Result<(SchemaRef, Vec<
     ] {
         let Some(first) = rows.first() else { continue };
         let marks = vec!["?"; first.len()].join(", ");
-        let mut st = conn.prepare(&format!("INSERT INTO dbguru.{table} VALUES ({marks})")).map_err(err)?;
+        let mut st = conn
+            .prepare(&format!("INSERT INTO dbguru.{table} VALUES ({marks})"))
+            .map_err(err)?;
         for r in rows {
-            st.execute(rusqlite::params_from_iter(r.iter())).map_err(err)?;
+            st.execute(rusqlite::params_from_iter(r.iter()))
+                .map_err(err)?;
         }
     }
     conn.execute_batch("PRAGMA query_only = ON;").map_err(err)?;
     let mut st = conn.prepare(&sql).map_err(err)?;
     let names: Vec<String> = st.column_names().map(|s| s.to_string()).collect();
-    let decls: Vec<Option<String>> = st.columns().map(|c| c.decl_type().map(str::to_string)).collect();
+    let decls: Vec<Option<String>> = st
+        .columns()
+        .map(|c| c.decl_type().map(str::to_string))
+        .collect();
     let n = names.len();
     let mut raw: Vec<Vec<SqlValue>> = Vec::new();
     let mut rows = st.query([]).map_err(err)?;
@@ -127,11 +143,19 @@ fn run(tables: Tables, sql: String, row_limit: usize) -> Result<(SchemaRef, Vec<
         if raw.len() >= row_limit {
             break;
         }
-        raw.push((0..n).map(|i| r.get::<_, SqlValue>(i)).collect::<Result<_, _>>().map_err(err)?);
+        raw.push(
+            (0..n)
+                .map(|i| r.get::<_, SqlValue>(i))
+                .collect::<Result<_, _>>()
+                .map_err(err)?,
+        );
     }
     let cols: Vec<(String, ColType)> = (0..n)
         .map(|i| {
-            let sample = raw.iter().map(|r| &r[i]).find(|v| !matches!(v, SqlValue::Null));
+            let sample = raw
+                .iter()
+                .map(|r| &r[i])
+                .find(|v| !matches!(v, SqlValue::Null));
             (names[i].clone(), col_type(decls[i].as_deref(), sample))
         })
         .collect();
@@ -159,18 +183,36 @@ fn run(tables: Tables, sql: String, row_limit: usize) -> Result<(SchemaRef, Vec<
 
 impl Engine {
     /// Runs a read-only statement over the `dbguru.*` tables as `user` sees them.
-    pub async fn query_meta(&self, sql: &str, user: &UserConfig, max_rows: usize) -> Result<(SchemaRef, Vec<RecordBatch>), EngineError> {
-        let checked = guard::check(sql, crate::backends::Dialect::Sqlite, false, None)
-            .map_err(|error| EngineError::Guard { connection: "dbguru".into(), error })?;
+    pub async fn query_meta(
+        &self,
+        sql: &str,
+        user: &UserConfig,
+        max_rows: usize,
+    ) -> Result<(SchemaRef, Vec<RecordBatch>), EngineError> {
+        let checked =
+            guard::check(sql, crate::backends::Dialect::Sqlite, false, None).map_err(|error| {
+                EngineError::Guard {
+                    connection: "dbguru".into(),
+                    error,
+                }
+            })?;
         let owner = (!user.admin).then_some(user.name.as_str());
-        let store_err = |e: crate::store::StoreError| EngineError::Backend { connection: "dbguru".into(), error: BackendError::Other(e.to_string()) };
+        let store_err = |e: crate::store::StoreError| EngineError::Backend {
+            connection: "dbguru".into(),
+            error: BackendError::Other(e.to_string()),
+        };
         let sessions = self.store.sessions(owner).await.map_err(store_err)?;
         let messages = self.store.messages(owner).await.map_err(store_err)?;
         let queries = self.store.queries(owner).await.map_err(store_err)?;
         let health = self.health_snapshot();
         let names_of = |ids: &[i64]| {
             ids.iter()
-                .filter_map(|id| self.conns.iter().find(|c| c.cfg.id() == *id).map(|c| c.cfg.name.clone()))
+                .filter_map(|id| {
+                    self.conns
+                        .iter()
+                        .find(|c| c.cfg.id() == *id)
+                        .map(|c| c.cfg.name.clone())
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -186,7 +228,11 @@ impl Engine {
                         t(c.cfg.name.clone()),
                         t(c.cfg.kind.name()),
                         ot(h.database),
-                        t(if h.status.is_empty() { "unknown".into() } else { h.status }),
+                        t(if h.status.is_empty() {
+                            "unknown".into()
+                        } else {
+                            h.status
+                        }),
                         ot(h.error),
                         ot(h.last_checked.as_ref().map(ts)),
                         h.latency_ms.map(SqlValue::Real).unwrap_or(SqlValue::Null),
@@ -220,7 +266,9 @@ impl Engine {
                         t(m.session_id.to_string()),
                         t(m.role),
                         t(m.content),
-                        m.query_history_id.map(SqlValue::Integer).unwrap_or(SqlValue::Null),
+                        m.query_history_id
+                            .map(SqlValue::Integer)
+                            .unwrap_or(SqlValue::Null),
                         ot(m.databases_used),
                         t(m.created_at),
                     ]
@@ -248,7 +296,10 @@ impl Engine {
         tokio::task::spawn_blocking(move || run(tables, sql, max_rows))
             .await
             .map_err(|e| EngineError::Startup(e.to_string()))?
-            .map_err(|error| EngineError::Backend { connection: "dbguru".into(), error })
+            .map_err(|error| EngineError::Backend {
+                connection: "dbguru".into(),
+                error,
+            })
     }
 
     /// Pings and introspects every connection, updating `dbguru.connections`.
@@ -270,8 +321,18 @@ impl Engine {
                     tables: Some(s.tables.len() as i64),
                     database: Some(s.database),
                 },
-                Ok(Err(e)) => Health { status: "down".into(), error: Some(e.to_string()), last_checked: Some(Utc::now()), ..Default::default() },
-                Err(_) => Health { status: "down".into(), error: Some("health check timed out".into()), last_checked: Some(Utc::now()), ..Default::default() },
+                Ok(Err(e)) => Health {
+                    status: "down".into(),
+                    error: Some(e.to_string()),
+                    last_checked: Some(Utc::now()),
+                    ..Default::default()
+                },
+                Err(_) => Health {
+                    status: "down".into(),
+                    error: Some("health check timed out".into()),
+                    last_checked: Some(Utc::now()),
+                    ..Default::default()
+                },
             };
             (c.cfg.name.clone(), h)
         });
@@ -290,10 +351,18 @@ impl Engine {
     /// parallel; unreachable ones are left out) and the proxy's own `dbguru` tables.
     pub async fn catalog(&self, user: &UserConfig) -> Vec<(String, crate::backends::SchemaInfo)> {
         use crate::backends::{ColumnInfo, SchemaInfo, TableInfo};
-        let futs = self.conns.iter().filter(|c| user.may_use(&c.cfg.name)).map(|c| async move {
-            let r = tokio::time::timeout(std::time::Duration::from_secs(10), c.backend.introspect()).await;
-            (c.cfg.name.clone(), r)
-        });
+        let futs = self
+            .conns
+            .iter()
+            .filter(|c| user.may_use(&c.cfg.name))
+            .map(|c| async move {
+                let r = tokio::time::timeout(
+                    std::time::Duration::from_secs(10),
+                    c.backend.introspect(),
+                )
+                .await;
+                (c.cfg.name.clone(), r)
+            });
         let mut out: Vec<(String, SchemaInfo)> = futures::future::join_all(futs)
             .await
             .into_iter()
@@ -305,8 +374,12 @@ impl Engine {
         // The dbguru.* tables, with the column types their DDL declares.
         let mut tables = Vec::new();
         for stmt in DDL.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-            let Some(rest) = stmt.strip_prefix("CREATE TABLE dbguru.") else { continue };
-            let Some((name, cols)) = rest.split_once('(') else { continue };
+            let Some(rest) = stmt.strip_prefix("CREATE TABLE dbguru.") else {
+                continue;
+            };
+            let Some((name, cols)) = rest.split_once('(') else {
+                continue;
+            };
             let columns = cols
                 .trim_end_matches(')')
                 .split(',')
@@ -314,12 +387,26 @@ impl Engine {
                     let mut parts = c.split_whitespace();
                     let n = parts.next()?;
                     let t = parts.next()?;
-                    Some(ColumnInfo { name: n.into(), data_type: t.to_ascii_lowercase(), primary_key: n == "id", nullable: n != "id" })
+                    Some(ColumnInfo {
+                        name: n.into(),
+                        data_type: t.to_ascii_lowercase(),
+                        primary_key: n == "id",
+                        nullable: n != "id",
+                    })
                 })
                 .collect();
-            tables.push(TableInfo { name: name.trim().into(), columns });
+            tables.push(TableInfo {
+                name: name.trim().into(),
+                columns,
+            });
         }
-        out.push(("dbguru".into(), SchemaInfo { database: "dbguru".into(), tables }));
+        out.push((
+            "dbguru".into(),
+            SchemaInfo {
+                database: "dbguru".into(),
+                tables,
+            },
+        ));
         out
     }
 
@@ -335,7 +422,9 @@ mod tests {
     #[test]
     fn detects_meta_references() {
         assert!(references_meta("SELECT * FROM dbguru.sessions"));
-        assert!(references_meta("select count(*) from DBGURU.queries q where q.cached"));
+        assert!(references_meta(
+            "select count(*) from DBGURU.queries q where q.cached"
+        ));
         assert!(!references_meta("SELECT * FROM customers"));
         assert!(!references_meta("SELECT 'dbguru.sessions'"));
     }

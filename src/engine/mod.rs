@@ -18,7 +18,9 @@ use futures::future::join_all;
 use futures::StreamExt;
 use tokio::sync::Semaphore;
 
-use crate::backends::{self, Backend, BackendError, BatchStream, Dialect, QueryOptions, QueryResult};
+use crate::backends::{
+    self, Backend, BackendError, BatchStream, Dialect, QueryOptions, QueryResult,
+};
 use crate::config::{Config, ConnectionConfig, LlmProvider, UserConfig};
 use crate::llm::{self, ChatMessage, DbSchema, Llm, LlmError, LlmRequest, Role};
 use crate::session::{Session, SessionError};
@@ -82,17 +84,27 @@ pub struct Notice {
 
 impl Notice {
     fn warning(code: &str, message: String) -> Notice {
-        Notice { severity: "WARNING", code: code.into(), message }
+        Notice {
+            severity: "WARNING",
+            code: code.into(),
+            message,
+        }
     }
     fn info(message: String) -> Notice {
-        Notice { severity: "NOTICE", code: "00000".into(), message }
+        Notice {
+            severity: "NOTICE",
+            code: "00000".into(),
+            message,
+        }
     }
 }
 
 /// The SQLSTATE a backend error carries to the client.
 pub fn backend_sqlstate(e: &BackendError) -> &str {
     match e {
-        BackendError::Query { sqlstate: Some(s), .. } => s.as_str(),
+        BackendError::Query {
+            sqlstate: Some(s), ..
+        } => s.as_str(),
         BackendError::Query { sqlstate: None, .. } => "42000",
         BackendError::Connect(_) | BackendError::Other(_) => "58000",
         BackendError::Timeout(_) => "57014",
@@ -228,7 +240,11 @@ impl Engine {
             ),
         };
         let permits = Arc::new(Semaphore::new(config.limits.max_concurrency));
-        let caches = cache::Caches::new(config.cache.plan_entries, config.cache.result_entries, config.cache.result_ttl);
+        let caches = cache::Caches::new(
+            config.cache.plan_entries,
+            config.cache.result_entries,
+            config.cache.result_ttl,
+        );
         let store = crate::store::Store::open(&config.store, &config)
             .await
             .map_err(|e| EngineError::Startup(format!("store: {e}")))?;
@@ -250,11 +266,18 @@ impl Engine {
 
     /// A connection by canonical name.
     pub fn conn(&self, name: &str) -> Option<&Conn> {
-        self.conns.iter().find(|c| c.cfg.name.eq_ignore_ascii_case(name))
+        self.conns
+            .iter()
+            .find(|c| c.cfg.name.eq_ignore_ascii_case(name))
     }
 
     /// Builds the per-ASK context from a session and an optional `ON` list.
-    pub fn ask_context(&self, session: &Session, user: &UserConfig, on: Option<&[String]>) -> Result<AskContext, EngineError> {
+    pub fn ask_context(
+        &self,
+        session: &Session,
+        user: &UserConfig,
+        on: Option<&[String]>,
+    ) -> Result<AskContext, EngineError> {
         let connections = match on {
             Some(list) => Session::resolve_connections(&self.config, user, list)?,
             None => session.active_connections(&self.config, user),
@@ -276,16 +299,27 @@ impl Engine {
     }
 
     async fn schemas(&self, names: &[String], notices: &mut Vec<Notice>) -> Vec<(i64, DbSchema)> {
-        let futs = names.iter().filter_map(|n| self.conn(n)).map(|c| async move {
-            let r = tokio::time::timeout(c.cfg.effective_timeout(&self.config.limits), c.backend.introspect()).await;
-            (c, r)
-        });
+        let futs = names
+            .iter()
+            .filter_map(|n| self.conn(n))
+            .map(|c| async move {
+                let r = tokio::time::timeout(
+                    c.cfg.effective_timeout(&self.config.limits),
+                    c.backend.introspect(),
+                )
+                .await;
+                (c, r)
+            });
         let mut out = Vec::new();
         for (c, r) in join_all(futs).await {
             match r {
                 Ok(Ok(schema)) => out.push((
                     c.cfg.id(),
-                    DbSchema { name: c.cfg.name.clone(), dialect: c.backend.dialect(), schema },
+                    DbSchema {
+                        name: c.cfg.name.clone(),
+                        dialect: c.backend.dialect(),
+                        schema,
+                    },
                 )),
                 Ok(Err(e)) => notices.push(Notice::warning(
                     backend_sqlstate(&e),
@@ -293,23 +327,40 @@ impl Engine {
                 )),
                 Err(_) => notices.push(Notice::warning(
                     "57014",
-                    format!("database \"{}\" is left out: schema introspection timed out", c.cfg.name),
+                    format!(
+                        "database \"{}\" is left out: schema introspection timed out",
+                        c.cfg.name
+                    ),
                 )),
             }
         }
         out
     }
 
-    fn check_plan(&self, plan: &[PlannedQuery], ctx: &AskContext) -> Result<Vec<Step>, EngineError> {
+    fn check_plan(
+        &self,
+        plan: &[PlannedQuery],
+        ctx: &AskContext,
+    ) -> Result<Vec<Step>, EngineError> {
         plan.iter()
             .map(|q| {
                 let conn = self.conn(&q.connection).ok_or_else(|| {
-                    EngineError::Plan(PlanError::UnknownDatabase { name: q.connection.clone(), known: ctx.connections.join(", ") })
+                    EngineError::Plan(PlanError::UnknownDatabase {
+                        name: q.connection.clone(),
+                        known: ctx.connections.join(", "),
+                    })
                 })?;
                 let allow_write = ctx.allow_write && !conn.cfg.read_only;
-                let cap = conn.cfg.effective_max_rows(&self.config.limits).min(ctx.max_rows);
-                let checked = guard::check(&q.sql, conn.backend.dialect(), allow_write, Some(cap + 1))
-                    .map_err(|error| EngineError::Guard { connection: conn.cfg.name.clone(), error })?;
+                let cap = conn
+                    .cfg
+                    .effective_max_rows(&self.config.limits)
+                    .min(ctx.max_rows);
+                let checked =
+                    guard::check(&q.sql, conn.backend.dialect(), allow_write, Some(cap + 1))
+                        .map_err(|error| EngineError::Guard {
+                            connection: conn.cfg.name.clone(),
+                            error,
+                        })?;
                 Ok(Step {
                     connection: conn.cfg.name.clone(),
                     dialect: conn.backend.dialect(),
@@ -328,13 +379,20 @@ impl Engine {
     }
 
     /// Asks the model, parsing (and once repairing) its reply.
-    async fn plan(&self, req: &mut LlmRequest, known: &[String]) -> Result<(String, Vec<PlannedQuery>), EngineError> {
+    async fn plan(
+        &self,
+        req: &mut LlmRequest,
+        known: &[String],
+    ) -> Result<(String, Vec<PlannedQuery>), EngineError> {
         let reply = self.complete(req).await?;
         match plan::parse_reply(&reply, known) {
             Ok(p) => Ok((reply, p)),
             Err(first) => {
                 tracing::info!(error = %first, "LLM reply did not parse; asking for a repair");
-                req.messages.push(ChatMessage { role: Role::Assistant, content: reply });
+                req.messages.push(ChatMessage {
+                    role: Role::Assistant,
+                    content: reply,
+                });
                 req.messages.push(ChatMessage {
                     role: Role::User,
                     content: format!(
@@ -350,7 +408,12 @@ impl Engine {
     }
 
     /// Answers a question: the plan, and unless `explain`, the combined rows.
-    pub async fn ask(&self, question: &str, ctx: &AskContext, explain: bool) -> Result<AskOutcome, EngineError> {
+    pub async fn ask(
+        &self,
+        question: &str,
+        ctx: &AskContext,
+        explain: bool,
+    ) -> Result<AskOutcome, EngineError> {
         let question = question.trim();
         if question.is_empty() {
             return Err(EngineError::EmptyQuestion);
@@ -358,7 +421,15 @@ impl Engine {
         let mut notices = Vec::new();
         let dbs = self.schemas(&ctx.connections, &mut notices).await;
         if dbs.is_empty() {
-            let errors = notices.iter().map(|n| ("schema".to_string(), BackendError::Connect(n.message.clone()))).collect();
+            let errors = notices
+                .iter()
+                .map(|n| {
+                    (
+                        "schema".to_string(),
+                        BackendError::Connect(n.message.clone()),
+                    )
+                })
+                .collect();
             return Err(EngineError::AllFailed(errors));
         }
         let known: Vec<String> = dbs.iter().map(|(_, d)| d.name.clone()).collect();
@@ -369,7 +440,9 @@ impl Engine {
             previous_questions: ctx.history.iter().map(|t| t.question.clone()).collect(),
         };
         let schemas: Vec<DbSchema> = dbs.iter().map(|(_, d)| d.clone()).collect();
-        let key = ctx.use_cache.then(|| cache::plan_key(question, &schemas, &ctx.history));
+        let key = ctx
+            .use_cache
+            .then(|| cache::plan_key(question, &schemas, &ctx.history));
         let result_key = key.as_ref().map(|k| format!("{k}:{}", ctx.max_rows));
         if let (false, Some(rk)) = (explain, &result_key) {
             if let Some(hit) = self.caches.result(rk) {
@@ -380,7 +453,10 @@ impl Engine {
         let plan_was_cached = cached_plan.is_some();
         let (reply, plan) = match cached_plan {
             Some(p) => {
-                notices.push(Notice::info("plan served from cache (SET dbguru.use_cache = off to ask the LLM again)".into()));
+                notices.push(Notice::info(
+                    "plan served from cache (SET dbguru.use_cache = off to ask the LLM again)"
+                        .into(),
+                ));
                 (plan::render(&p), p)
             }
             None => self.plan(&mut req, &known).await?,
@@ -394,7 +470,13 @@ impl Engine {
             }
         }
         if explain {
-            return Ok(AskOutcome { steps, result: None, notices, runs: Vec::new(), cached: plan_was_cached });
+            return Ok(AskOutcome {
+                steps,
+                result: None,
+                notices,
+                runs: Vec::new(),
+                cached: plan_was_cached,
+            });
         }
         let mut results = self.run_steps(&steps, ctx).await;
 
@@ -407,7 +489,10 @@ impl Engine {
             })
             .collect();
         if !failed.is_empty() {
-            req.messages.push(ChatMessage { role: Role::Assistant, content: reply });
+            req.messages.push(ChatMessage {
+                role: Role::Assistant,
+                content: reply,
+            });
             req.messages.push(ChatMessage {
                 role: Role::User,
                 content: format!(
@@ -416,21 +501,33 @@ impl Engine {
                 ),
             });
             let failed_names: Vec<String> = failed.iter().map(|(c, _)| c.clone()).collect();
-            match self.complete(&req).await.map(|r| plan::parse_reply(&r, &failed_names)) {
+            match self
+                .complete(&req)
+                .await
+                .map(|r| plan::parse_reply(&r, &failed_names))
+            {
                 Ok(Ok(fixed)) => {
                     let fixed_steps = self.check_plan(&fixed, ctx)?;
                     let rerun = self.run_steps(&fixed_steps, ctx).await;
                     for (step, r) in rerun {
-                        if let Some(slot) = results.iter_mut().find(|(s, _)| s.connection == step.connection) {
+                        if let Some(slot) = results
+                            .iter_mut()
+                            .find(|(s, _)| s.connection == step.connection)
+                        {
                             *slot = (step.clone(), r);
                         }
-                        if let Some(s) = steps.iter_mut().find(|s| s.connection == step.connection) {
+                        if let Some(s) = steps.iter_mut().find(|s| s.connection == step.connection)
+                        {
                             *s = step;
                         }
                     }
                 }
-                Ok(Err(e)) => tracing::info!(error = %e, "repair reply did not parse; keeping the first errors"),
-                Err(e) => tracing::info!(error = %e, "repair request failed; keeping the first errors"),
+                Ok(Err(e)) => {
+                    tracing::info!(error = %e, "repair reply did not parse; keeping the first errors")
+                }
+                Err(e) => {
+                    tracing::info!(error = %e, "repair request failed; keeping the first errors")
+                }
             }
         }
 
@@ -446,15 +543,34 @@ impl Engine {
                             step.connection, run.rows
                         )));
                     }
-                    runs.push(DbRun { connection: step.connection.clone(), sql: step.run_sql.clone(), rows: run.rows, elapsed: run.elapsed, error: None });
-                    parts.push(combine::Part { source: step.connection.clone(), schema: run.schema, batches: run.batches });
+                    runs.push(DbRun {
+                        connection: step.connection.clone(),
+                        sql: step.run_sql.clone(),
+                        rows: run.rows,
+                        elapsed: run.elapsed,
+                        error: None,
+                    });
+                    parts.push(combine::Part {
+                        source: step.connection.clone(),
+                        schema: run.schema,
+                        batches: run.batches,
+                    });
                 }
                 Err(e) => {
                     notices.push(Notice::warning(
                         backend_sqlstate(&e),
-                        format!("database \"{}\" failed and is left out of the answer: {e}", step.connection),
+                        format!(
+                            "database \"{}\" failed and is left out of the answer: {e}",
+                            step.connection
+                        ),
                     ));
-                    runs.push(DbRun { connection: step.connection.clone(), sql: step.run_sql.clone(), rows: 0, elapsed: Duration::ZERO, error: Some(e.to_string()) });
+                    runs.push(DbRun {
+                        connection: step.connection.clone(),
+                        sql: step.run_sql.clone(),
+                        rows: 0,
+                        elapsed: Duration::ZERO,
+                        error: Some(e.to_string()),
+                    });
                     errors.push((step.connection.clone(), e));
                 }
             }
@@ -464,17 +580,35 @@ impl Engine {
         }
         let combined = combine::combine(&parts).map_err(|e| EngineError::Startup(e.to_string()))?;
         if let (Some(k), Some(rk), true) = (key, result_key, errors.is_empty()) {
-            self.caches.put_plan(k, steps.iter().map(|s| PlannedQuery { connection: s.connection.clone(), sql: s.sql.clone() }).collect());
+            self.caches.put_plan(
+                k,
+                steps
+                    .iter()
+                    .map(|s| PlannedQuery {
+                        connection: s.connection.clone(),
+                        sql: s.sql.clone(),
+                    })
+                    .collect(),
+            );
             self.caches.put_result(
                 rk,
                 cache::CachedResult {
                     schema: combined.0.clone(),
                     batches: combined.1.clone(),
-                    runs: runs.iter().map(|r| (r.connection.clone(), r.sql.clone(), r.rows)).collect(),
+                    runs: runs
+                        .iter()
+                        .map(|r| (r.connection.clone(), r.sql.clone(), r.rows))
+                        .collect(),
                 },
             );
         }
-        Ok(AskOutcome { steps, result: Some(combined), notices, runs, cached: plan_was_cached })
+        Ok(AskOutcome {
+            steps,
+            result: Some(combined),
+            notices,
+            runs,
+            cached: plan_was_cached,
+        })
     }
 
     fn cached_outcome(&self, hit: cache::CachedResult, mut notices: Vec<Notice>) -> AskOutcome {
@@ -487,26 +621,63 @@ impl Engine {
             .iter()
             .filter_map(|(c, sql, _)| {
                 let conn = self.conn(c)?;
-                Some(Step { connection: c.clone(), dialect: conn.backend.dialect(), sql: sql.clone(), run_sql: sql.clone() })
+                Some(Step {
+                    connection: c.clone(),
+                    dialect: conn.backend.dialect(),
+                    sql: sql.clone(),
+                    run_sql: sql.clone(),
+                })
             })
             .collect();
         let runs = hit
             .runs
             .iter()
-            .map(|(c, sql, rows)| DbRun { connection: c.clone(), sql: sql.clone(), rows: *rows, elapsed: Duration::ZERO, error: None })
+            .map(|(c, sql, rows)| DbRun {
+                connection: c.clone(),
+                sql: sql.clone(),
+                rows: *rows,
+                elapsed: Duration::ZERO,
+                error: None,
+            })
             .collect();
-        AskOutcome { steps, result: Some((hit.schema, hit.batches)), notices, runs, cached: true }
+        AskOutcome {
+            steps,
+            result: Some((hit.schema, hit.batches)),
+            notices,
+            runs,
+            cached: true,
+        }
     }
 
-    async fn run_steps(&self, steps: &[Step], ctx: &AskContext) -> Vec<(Step, Result<Run, BackendError>)> {
+    async fn run_steps(
+        &self,
+        steps: &[Step],
+        ctx: &AskContext,
+    ) -> Vec<(Step, Result<Run, BackendError>)> {
         let futs = steps.iter().map(|s| async move {
             let r = match self.conn(&s.connection) {
                 Some(c) => {
-                    let cap = c.cfg.effective_max_rows(&self.config.limits).min(ctx.max_rows);
-                    let timeout = c.cfg.effective_timeout(&self.config.limits).min(ctx.timeout);
-                    self.run_capped(c, &s.run_sql, cap, timeout, ctx.allow_write && !c.cfg.read_only).await
+                    let cap = c
+                        .cfg
+                        .effective_max_rows(&self.config.limits)
+                        .min(ctx.max_rows);
+                    let timeout = c
+                        .cfg
+                        .effective_timeout(&self.config.limits)
+                        .min(ctx.timeout);
+                    self.run_capped(
+                        c,
+                        &s.run_sql,
+                        cap,
+                        timeout,
+                        ctx.allow_write && !c.cfg.read_only,
+                    )
+                    .await
                 }
-                None => Err(BackendError::Other(format!("unknown connection {}", s.connection))),
+                None => Err(BackendError::Other(format!(
+                    "unknown connection {}",
+                    s.connection
+                ))),
             };
             (s.clone(), r)
         });
@@ -514,10 +685,25 @@ impl Engine {
     }
 
     /// Runs one query, keeping at most `cap` rows (reading one more to know it was cut).
-    async fn run_capped(&self, c: &Conn, sql: &str, cap: usize, timeout: Duration, allow_write: bool) -> Result<Run, BackendError> {
-        let _permit = self.permits.acquire().await.map_err(|e| BackendError::Other(e.to_string()))?;
+    async fn run_capped(
+        &self,
+        c: &Conn,
+        sql: &str,
+        cap: usize,
+        timeout: Duration,
+        allow_write: bool,
+    ) -> Result<Run, BackendError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| BackendError::Other(e.to_string()))?;
         let started = Instant::now();
-        let opts = QueryOptions { row_limit: Some(cap + 1), timeout, allow_write };
+        let opts = QueryOptions {
+            row_limit: Some(cap + 1),
+            timeout,
+            allow_write,
+        };
         let work = async {
             match c.backend.query(sql, &opts).await? {
                 QueryResult::Rows(mut stream) => {
@@ -538,7 +724,13 @@ impl Engine {
                         rows += b.num_rows();
                         batches.push(b);
                     }
-                    Ok(Run { schema: stream.schema, batches, rows, truncated, elapsed: Duration::ZERO })
+                    Ok(Run {
+                        schema: stream.schema,
+                        batches,
+                        rows,
+                        truncated,
+                        elapsed: Duration::ZERO,
+                    })
                 }
                 QueryResult::Command { tag, rows } => {
                     let schema = backends::types::schema_of(&[
@@ -549,8 +741,17 @@ impl Engine {
                         ("command".into(), backends::types::ColType::Text),
                         ("rows".into(), backends::types::ColType::Int64),
                     ]);
-                    b.push_row(vec![backends::types::Value::Text(tag), backends::types::Value::Int(rows as i64)])?;
-                    Ok(Run { schema, batches: vec![b.finish()?], rows: 1, truncated: false, elapsed: Duration::ZERO })
+                    b.push_row(vec![
+                        backends::types::Value::Text(tag),
+                        backends::types::Value::Int(rows as i64),
+                    ])?;
+                    Ok(Run {
+                        schema,
+                        batches: vec![b.finish()?],
+                        rows: 1,
+                        truncated: false,
+                        elapsed: Duration::ZERO,
+                    })
                 }
             }
         };
@@ -565,18 +766,36 @@ impl Engine {
 
     /// Parameter types and result schema of plain SQL on a connection, where the
     /// database can describe it without running it.
-    pub async fn describe_sql(&self, connection: &str, sql: &str, user: &UserConfig) -> Option<backends::Described> {
-        let c = self.conn(connection).filter(|c| user.may_use(&c.cfg.name))?;
+    pub async fn describe_sql(
+        &self,
+        connection: &str,
+        sql: &str,
+        user: &UserConfig,
+    ) -> Option<backends::Described> {
+        let c = self
+            .conn(connection)
+            .filter(|c| user.may_use(&c.cfg.name))?;
         guard::check(sql, c.backend.dialect(), true, None).ok()?;
         c.backend.describe(sql).await.ok().flatten()
     }
 
     /// Runs plain SQL on one connection (the session's target).
-    pub async fn run_sql(&self, connection: &str, sql: &str, session: &Session, user: &UserConfig) -> Result<SqlOutcome, EngineError> {
+    pub async fn run_sql(
+        &self,
+        connection: &str,
+        sql: &str,
+        session: &Session,
+        user: &UserConfig,
+    ) -> Result<SqlOutcome, EngineError> {
         let c = self.conn(connection).ok_or_else(|| {
             EngineError::Session(SessionError::UnknownConnection {
                 name: connection.to_string(),
-                known: self.conns.iter().map(|c| c.cfg.name.clone()).collect::<Vec<_>>().join(", "),
+                known: self
+                    .conns
+                    .iter()
+                    .map(|c| c.cfg.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })
         })?;
         if !user.may_use(&c.cfg.name) {
@@ -586,15 +805,30 @@ impl Engine {
             ))));
         }
         let allow_write = session.allow_write && user.may_write && !c.cfg.read_only;
-        let checked = guard::check(sql, c.backend.dialect(), allow_write, None)
-            .map_err(|error| EngineError::Guard { connection: c.cfg.name.clone(), error })?;
-        let timeout = c.cfg.effective_timeout(&self.config.limits).min(session.effective_timeout(&self.config));
-        let opts = QueryOptions { row_limit: None, timeout, allow_write };
+        let checked =
+            guard::check(sql, c.backend.dialect(), allow_write, None).map_err(|error| {
+                EngineError::Guard {
+                    connection: c.cfg.name.clone(),
+                    error,
+                }
+            })?;
+        let timeout = c
+            .cfg
+            .effective_timeout(&self.config.limits)
+            .min(session.effective_timeout(&self.config));
+        let opts = QueryOptions {
+            row_limit: None,
+            timeout,
+            allow_write,
+        };
         let r = c
             .backend
             .query(&checked.sql, &opts)
             .await
-            .map_err(|error| EngineError::Backend { connection: c.cfg.name.clone(), error })?;
+            .map_err(|error| EngineError::Backend {
+                connection: c.cfg.name.clone(),
+                error,
+            })?;
         Ok(match r {
             QueryResult::Rows(s) => SqlOutcome::Rows(s),
             QueryResult::Command { tag, rows } => SqlOutcome::Command { tag, rows },

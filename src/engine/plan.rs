@@ -122,11 +122,23 @@ mod tests {
     #[test]
     fn strictness() {
         assert_eq!(parse_reply("", &known()), Err(PlanError::NoBlocks));
-        assert!(matches!(parse_reply("Sure! Here it is:\nDATABASE: shop\nSELECT 1", &known()), Err(PlanError::Prose(_))));
-        assert!(matches!(parse_reply("DATABASE: shp\nSELECT 1", &known()), Err(PlanError::UnknownDatabase { .. })));
-        assert_eq!(parse_reply("DATABASE: shop\n;\n", &known()), Err(PlanError::EmptySql("shop".into())));
+        assert!(matches!(
+            parse_reply("Sure! Here it is:\nDATABASE: shop\nSELECT 1", &known()),
+            Err(PlanError::Prose(_))
+        ));
+        assert!(matches!(
+            parse_reply("DATABASE: shp\nSELECT 1", &known()),
+            Err(PlanError::UnknownDatabase { .. })
+        ));
         assert_eq!(
-            parse_reply("DATABASE: shop\nSELECT 1\nDATABASE: shop\nSELECT 2", &known()),
+            parse_reply("DATABASE: shop\n;\n", &known()),
+            Err(PlanError::EmptySql("shop".into()))
+        );
+        assert_eq!(
+            parse_reply(
+                "DATABASE: shop\nSELECT 1\nDATABASE: shop\nSELECT 2",
+                &known()
+            ),
             Err(PlanError::Duplicate("shop".into()))
         );
     }

@@ -22,7 +22,10 @@ pub struct OpenAiClient {
 impl std::fmt::Debug for OpenAiClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the key.
-        f.debug_struct("OpenAiClient").field("url", &self.url).field("model", &self.model).finish()
+        f.debug_struct("OpenAiClient")
+            .field("url", &self.url)
+            .field("model", &self.model)
+            .finish()
     }
 }
 
@@ -72,16 +75,38 @@ impl OpenAiClient {
             let retry = status.as_u16() == 429 || status.is_server_error();
             let message: String = serde_json::from_str::<Value>(&text)
                 .ok()
-                .and_then(|v| v.pointer("/error/message").and_then(Value::as_str).map(str::to_string))
+                .and_then(|v| {
+                    v.pointer("/error/message")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                })
                 .unwrap_or_else(|| text.chars().take(200).collect());
-            return Err((LlmError::Http { status: status.as_u16(), message }, retry));
+            return Err((
+                LlmError::Http {
+                    status: status.as_u16(),
+                    message,
+                },
+                retry,
+            ));
         }
-        let v: Value = serde_json::from_str(&text)
-            .map_err(|_| (LlmError::Malformed(format!("not JSON: {:?}", text.chars().take(80).collect::<String>())), false))?;
+        let v: Value = serde_json::from_str(&text).map_err(|_| {
+            (
+                LlmError::Malformed(format!(
+                    "not JSON: {:?}",
+                    text.chars().take(80).collect::<String>()
+                )),
+                false,
+            )
+        })?;
         v.pointer("/choices/0/message/content")
             .and_then(Value::as_str)
             .map(str::to_string)
-            .ok_or_else(|| (LlmError::Malformed("no choices[0].message.content in the reply".into()), false))
+            .ok_or_else(|| {
+                (
+                    LlmError::Malformed("no choices[0].message.content in the reply".into()),
+                    false,
+                )
+            })
     }
 }
 

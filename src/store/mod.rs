@@ -228,13 +228,16 @@ impl Store {
     pub async fn open(cfg: &StoreConfig, config: &Config) -> Result<Store, StoreError> {
         match (&cfg.url, &cfg.path) {
             (Some(url), _) => {
-                let pg: tokio_postgres::Config = url
-                    .parse()
-                    .map_err(|e: tokio_postgres::Error| StoreError::Unavailable(format!("invalid store url: {e}")))?;
+                let pg: tokio_postgres::Config =
+                    url.parse().map_err(|e: tokio_postgres::Error| {
+                        StoreError::Unavailable(format!("invalid store url: {e}"))
+                    })?;
                 let mgr = deadpool_postgres::Manager::from_config(
                     pg,
                     tokio_postgres::NoTls,
-                    deadpool_postgres::ManagerConfig { recycling_method: deadpool_postgres::RecyclingMethod::Fast },
+                    deadpool_postgres::ManagerConfig {
+                        recycling_method: deadpool_postgres::RecyclingMethod::Fast,
+                    },
                 );
                 let pool = deadpool_postgres::Pool::builder(mgr)
                     .max_size(16)
@@ -243,19 +246,26 @@ impl Store {
                     .runtime(deadpool_postgres::Runtime::Tokio1)
                     .build()
                     .map_err(pg_err)?;
-                let store = Store { inner: Inner::Postgres(pool), kind: "postgres" };
+                let store = Store {
+                    inner: Inner::Postgres(pool),
+                    kind: "postgres",
+                };
                 store.migrate().await?;
                 Ok(store)
             }
             (None, Some(path)) => {
                 let path = config.resolve(path);
                 if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(format!("{}: {e}", dir.display())))?;
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| StoreError::Unavailable(format!("{}: {e}", dir.display())))?;
                 }
                 let conn = rusqlite::Connection::open(&path).map_err(sqlite_err)?;
                 conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
                     .map_err(sqlite_err)?;
-                let store = Store { inner: Inner::Sqlite(Arc::new(Mutex::new(conn))), kind: "sqlite" };
+                let store = Store {
+                    inner: Inner::Sqlite(Arc::new(Mutex::new(conn))),
+                    kind: "sqlite",
+                };
                 store.migrate().await?;
                 Ok(store)
             }
@@ -266,7 +276,10 @@ impl Store {
     /// An in-memory store (history lives as long as the process).
     pub async fn memory() -> Result<Store, StoreError> {
         let conn = rusqlite::Connection::open_in_memory().map_err(sqlite_err)?;
-        let store = Store { inner: Inner::Sqlite(Arc::new(Mutex::new(conn))), kind: "memory" };
+        let store = Store {
+            inner: Inner::Sqlite(Arc::new(Mutex::new(conn))),
+            kind: "memory",
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -304,7 +317,10 @@ impl Store {
                     .await
                     .map_err(pg_err)?;
                 let done: i64 = tx
-                    .query_one("SELECT coalesce(max(version), 0)::bigint FROM dbguru_migrations", &[])
+                    .query_one(
+                        "SELECT coalesce(max(version), 0)::bigint FROM dbguru_migrations",
+                        &[],
+                    )
                     .await
                     .map_err(pg_err)?
                     .get(0);
@@ -325,19 +341,27 @@ impl Store {
     /// Runs statements in one transaction; returns the first column of each statement's
     /// first row (for `RETURNING id`). A parameter `P::I(-1)` placed in a later statement is
     /// replaced by the id returned by the previous one.
-    async fn write(&self, stmts: Vec<(&'static str, Vec<P>)>) -> Result<Vec<Option<i64>>, StoreError> {
+    async fn write(
+        &self,
+        stmts: Vec<(&'static str, Vec<P>)>,
+    ) -> Result<Vec<Option<i64>>, StoreError> {
         match &self.inner {
             Inner::Sqlite(c) => {
                 let c = c.clone();
                 tokio::task::spawn_blocking(move || -> Result<Vec<Option<i64>>, StoreError> {
-                    let mut conn = c.lock().map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?;
+                    let mut conn = c
+                        .lock()
+                        .map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?;
                     let tx = conn.transaction().map_err(sqlite_err)?;
                     let mut out: Vec<Option<i64>> = Vec::new();
                     for (sql, params) in stmts {
                         let last = out.iter().rev().find_map(|x| *x);
-                        let values: Vec<rusqlite::types::Value> = params.into_iter().map(|p| sqlite_value(p, last)).collect();
+                        let values: Vec<rusqlite::types::Value> =
+                            params.into_iter().map(|p| sqlite_value(p, last)).collect();
                         let mut st = tx.prepare_cached(sql).map_err(sqlite_err)?;
-                        let mut rows = st.query(rusqlite::params_from_iter(values)).map_err(sqlite_err)?;
+                        let mut rows = st
+                            .query(rusqlite::params_from_iter(values))
+                            .map_err(sqlite_err)?;
                         let id = match rows.next().map_err(sqlite_err)? {
                             Some(r) => r.get::<_, i64>(0).ok(),
                             None => None,
@@ -358,8 +382,10 @@ impl Store {
                     let last = out.iter().rev().find_map(|x| *x);
                     let boxed: Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>> =
                         params.into_iter().map(|p| pg_value(p, last)).collect();
-                    let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-                        boxed.iter().map(|b| b.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
+                    let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = boxed
+                        .iter()
+                        .map(|b| b.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync))
+                        .collect();
                     let rows = tx.query(sql, &refs).await.map_err(pg_err)?;
                     out.push(rows.first().and_then(|r| r.try_get::<_, i64>(0).ok()));
                 }
@@ -375,10 +401,14 @@ impl Store {
             Inner::Sqlite(c) => {
                 let c = c.clone();
                 tokio::task::spawn_blocking(move || -> Result<Vec<Row>, StoreError> {
-                    let conn = c.lock().map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?;
+                    let conn = c
+                        .lock()
+                        .map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?;
                     let mut st = conn.prepare_cached(&sql).map_err(sqlite_err)?;
                     let n = st.column_count();
-                    let mut rows = st.query(rusqlite::params_from_iter(params)).map_err(sqlite_err)?;
+                    let mut rows = st
+                        .query(rusqlite::params_from_iter(params))
+                        .map_err(sqlite_err)?;
                     let mut out = Vec::new();
                     while let Some(r) = rows.next().map_err(sqlite_err)? {
                         let mut row = Vec::with_capacity(n);
@@ -387,7 +417,8 @@ impl Store {
                                 rusqlite::types::ValueRef::Null => None,
                                 rusqlite::types::ValueRef::Integer(v) => Some(v.to_string()),
                                 rusqlite::types::ValueRef::Real(v) => Some(v.to_string()),
-                                rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                                rusqlite::types::ValueRef::Text(t)
+                                | rusqlite::types::ValueRef::Blob(t) => {
                                     Some(String::from_utf8_lossy(t).into_owned())
                                 }
                             });
@@ -404,14 +435,24 @@ impl Store {
                 // Cast every column to text so one reader serves both stores.
                 let wrapped = format!("SELECT * FROM ({sql}) AS q");
                 let stmt = client.prepare(&wrapped).await.map_err(pg_err)?;
-                let cols: Vec<String> = stmt.columns().iter().map(|c| format!("q.\"{}\"::text", c.name())).collect();
+                let cols: Vec<String> = stmt
+                    .columns()
+                    .iter()
+                    .map(|c| format!("q.\"{}\"::text", c.name()))
+                    .collect();
                 let text_sql = format!("SELECT {} FROM ({sql}) AS q", cols.join(", "));
-                let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-                    params.iter().map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
+                let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
+                    .iter()
+                    .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
+                    .collect();
                 let rows = client.query(&text_sql, &refs).await.map_err(pg_err)?;
                 Ok(rows
                     .iter()
-                    .map(|r| (0..r.len()).map(|i| r.get::<_, Option<String>>(i)).collect())
+                    .map(|r| {
+                        (0..r.len())
+                            .map(|i| r.get::<_, Option<String>>(i))
+                            .collect()
+                    })
                     .collect())
             }
         }
@@ -431,7 +472,9 @@ impl Store {
 
     /// Creates or updates a session row.
     pub async fn save_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
-        self.write(vec![(UPSERT_SESSION, Self::session_params(s))]).await.map(|_| ())
+        self.write(vec![(UPSERT_SESSION, Self::session_params(s))])
+            .await
+            .map(|_| ())
     }
 
     /// Writes one ASK: the session, the query-history row, the user and assistant messages.
@@ -440,7 +483,11 @@ impl Store {
         let used = serde_json::to_string(&r.databases).unwrap_or_else(|_| "[]".into());
         let summary = match &r.error {
             Some(e) => format!("Failed: {e}"),
-            None => format!("Queried {} database(s), returned {} rows", r.databases.len(), r.rows),
+            None => format!(
+                "Queried {} database(s), returned {} rows",
+                r.databases.len(),
+                r.rows
+            ),
         };
         let sid = r.session.id.to_string();
         let ids = self
@@ -460,14 +507,42 @@ impl Store {
                         P::T(now.clone()),
                     ],
                 ),
-                (INSERT_MESSAGE, vec![P::T(sid.clone()), P::T("user".into()), P::T(r.question.clone()), P::OptI(None), P::OptT(None), P::T(now.clone())]),
-                (INSERT_MESSAGE, vec![P::T(sid), P::T("assistant".into()), P::T(summary), P::I(-1), P::OptT(Some(used)), P::T(now)]),
+                (
+                    INSERT_MESSAGE,
+                    vec![
+                        P::T(sid.clone()),
+                        P::T("user".into()),
+                        P::T(r.question.clone()),
+                        P::OptI(None),
+                        P::OptT(None),
+                        P::T(now.clone()),
+                    ],
+                ),
+                (
+                    INSERT_MESSAGE,
+                    vec![
+                        P::T(sid),
+                        P::T("assistant".into()),
+                        P::T(summary),
+                        P::I(-1),
+                        P::OptT(Some(used)),
+                        P::T(now),
+                    ],
+                ),
             ])
             .await?;
-        ids.get(1).copied().flatten().ok_or_else(|| StoreError::Corrupt("no query id returned".into()))
+        ids.get(1)
+            .copied()
+            .flatten()
+            .ok_or_else(|| StoreError::Corrupt("no query id returned".into()))
     }
 
-    fn owner_filter(base: &str, alias: &str, owner: Option<&str>, session: Option<Uuid>) -> (String, Vec<String>) {
+    fn owner_filter(
+        base: &str,
+        alias: &str,
+        owner: Option<&str>,
+        session: Option<Uuid>,
+    ) -> (String, Vec<String>) {
         let mut sql = base.to_string();
         let mut params = Vec::new();
         let mut conds = Vec::new();
@@ -487,12 +562,18 @@ impl Store {
     }
 
     fn session_from_row(r: &Row) -> Result<SessionRecord, StoreError> {
-        let get = |i: usize| r.get(i).cloned().flatten().ok_or_else(|| StoreError::Corrupt(format!("chat_sessions column {i} is NULL")));
+        let get = |i: usize| {
+            r.get(i)
+                .cloned()
+                .flatten()
+                .ok_or_else(|| StoreError::Corrupt(format!("chat_sessions column {i} is NULL")))
+        };
         Ok(SessionRecord {
             id: Uuid::parse_str(&get(0)?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             name: r.get(1).cloned().flatten(),
             owner: get(2)?,
-            connection_ids: serde_json::from_str(&get(3)?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            connection_ids: serde_json::from_str(&get(3)?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
             created_at: parse_ts(&get(4)?)?,
             updated_at: parse_ts(&get(5)?)?,
             last_active_at: parse_ts(&get(6)?)?,
@@ -503,7 +584,11 @@ impl Store {
     pub async fn sessions(&self, owner: Option<&str>) -> Result<Vec<SessionRecord>, StoreError> {
         let (mut sql, params) = Self::owner_filter(SELECT_SESSIONS, "", owner, None);
         sql.push_str(" ORDER BY last_active_at DESC");
-        self.read(sql, params).await?.iter().map(Self::session_from_row).collect()
+        self.read(sql, params)
+            .await?
+            .iter()
+            .map(Self::session_from_row)
+            .collect()
     }
 
     /// Messages of all sessions, or one owner's, in order.
@@ -515,8 +600,18 @@ impl Store {
             .into_iter()
             .map(|r| {
                 Ok(MessageRecord {
-                    id: r.first().cloned().flatten().and_then(|v| v.parse().ok()).unwrap_or_default(),
-                    session_id: r.get(1).cloned().flatten().and_then(|v| Uuid::parse_str(&v).ok()).unwrap_or_default(),
+                    id: r
+                        .first()
+                        .cloned()
+                        .flatten()
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or_default(),
+                    session_id: r
+                        .get(1)
+                        .cloned()
+                        .flatten()
+                        .and_then(|v| Uuid::parse_str(&v).ok())
+                        .unwrap_or_default(),
                     role: r.get(2).cloned().flatten().unwrap_or_default(),
                     content: r.get(3).cloned().flatten().unwrap_or_default(),
                     query_history_id: r.get(4).cloned().flatten().and_then(|v| v.parse().ok()),
@@ -539,7 +634,9 @@ impl Store {
                 let flag = |i: usize| s(i).is_some_and(|v| v != "0" && v != "false");
                 Ok(QueryRecord {
                     id: s(0).and_then(|v| v.parse().ok()).unwrap_or_default(),
-                    session_id: s(1).and_then(|v| Uuid::parse_str(&v).ok()).unwrap_or_default(),
+                    session_id: s(1)
+                        .and_then(|v| Uuid::parse_str(&v).ok())
+                        .unwrap_or_default(),
                     question: s(2).unwrap_or_default(),
                     sql: s(3).unwrap_or_default(),
                     success: flag(4),
@@ -557,7 +654,9 @@ impl Store {
     pub async fn load_session(&self, id: Uuid) -> Result<Option<LoadedSession>, StoreError> {
         let (sql, params) = Self::owner_filter(SELECT_SESSIONS, "", None, Some(id));
         let rows = self.read(sql, params).await?;
-        let Some(row) = rows.first() else { return Ok(None) };
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
         let session = Self::session_from_row(row)?;
         let turns = self
             .read(
@@ -610,7 +709,15 @@ mod tests {
 
     fn session(owner: &str) -> SessionRecord {
         let now = Utc::now();
-        SessionRecord { id: Uuid::new_v4(), name: Some("t".into()), owner: owner.into(), connection_ids: vec![1, 2], created_at: now, updated_at: now, last_active_at: now }
+        SessionRecord {
+            id: Uuid::new_v4(),
+            name: Some("t".into()),
+            owner: owner.into(),
+            connection_ids: vec![1, 2],
+            created_at: now,
+            updated_at: now,
+            last_active_at: now,
+        }
     }
 
     #[tokio::test]
@@ -620,7 +727,14 @@ mod tests {
         let rec = AskRecord {
             session: s.clone(),
             question: "how many?".into(),
-            databases: vec![DatabaseUsed { conn_id: 1, name: "shop".into(), sql: "SELECT 1".into(), rows: 1, ms: 2.0, error: None }],
+            databases: vec![DatabaseUsed {
+                conn_id: 1,
+                name: "shop".into(),
+                sql: "SELECT 1".into(),
+                rows: 1,
+                ms: 2.0,
+                error: None,
+            }],
             success: true,
             rows: 1,
             ms: 3.0,
@@ -628,14 +742,32 @@ mod tests {
             cached: false,
         };
         let qid = store.record_ask(&rec).await.expect("record");
-        let loaded = store.load_session(s.id).await.expect("load").expect("exists");
+        let loaded = store
+            .load_session(s.id)
+            .await
+            .expect("load")
+            .expect("exists");
         assert_eq!(loaded.session.connection_ids, vec![1, 2]);
-        assert_eq!(loaded.turns, vec![("how many?".to_string(), vec![("shop".to_string(), "SELECT 1".to_string())])]);
+        assert_eq!(
+            loaded.turns,
+            vec![(
+                "how many?".to_string(),
+                vec![("shop".to_string(), "SELECT 1".to_string())]
+            )]
+        );
         let msgs = store.messages(Some("alice")).await.expect("messages");
         assert_eq!(msgs.len(), 2);
         assert_eq!(msgs[1].query_history_id, Some(qid));
-        assert!(store.messages(Some("bob")).await.expect("messages").is_empty());
+        assert!(store
+            .messages(Some("bob"))
+            .await
+            .expect("messages")
+            .is_empty());
         assert_eq!(store.queries(None).await.expect("queries").len(), 1);
-        assert!(store.load_session(Uuid::new_v4()).await.expect("load").is_none());
+        assert!(store
+            .load_session(Uuid::new_v4())
+            .await
+            .expect("load")
+            .is_none());
     }
 }

@@ -37,17 +37,27 @@ pub struct UserStore {
 
 impl Debug for UserStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UserStore").field("users", &self.users.len()).finish()
+        f.debug_struct("UserStore")
+            .field("users", &self.users.len())
+            .finish()
     }
 }
 
 fn clone_secret(s: &ScramSecret) -> ScramSecret {
     match s {
-        ScramSecret::SaltedPassword { salt, salted_password } => ScramSecret::SaltedPassword {
+        ScramSecret::SaltedPassword {
+            salt,
+            salted_password,
+        } => ScramSecret::SaltedPassword {
             salt: salt.clone(),
             salted_password: salted_password.clone(),
         },
-        ScramSecret::Verifier { salt, iterations, stored_key, server_key } => ScramSecret::Verifier {
+        ScramSecret::Verifier {
+            salt,
+            iterations,
+            stored_key,
+            server_key,
+        } => ScramSecret::Verifier {
             salt: salt.clone(),
             iterations: *iterations,
             stored_key: stored_key.clone(),
@@ -86,7 +96,9 @@ impl UserStore {
         let mut users = HashMap::new();
         for (i, u) in cfg.users.iter().enumerate() {
             let scram = match (&u.scram_verifier, &u.password) {
-                (Some(v), _) => parse_verifier(v).ok_or_else(|| format!("users[{i}].scram_verifier: not a SCRAM-SHA-256 verifier"))?,
+                (Some(v), _) => parse_verifier(v).ok_or_else(|| {
+                    format!("users[{i}].scram_verifier: not a SCRAM-SHA-256 verifier")
+                })?,
                 (None, Some(p)) => {
                     let salt = rand::random::<[u8; 16]>().to_vec();
                     ScramSecret::SaltedPassword {
@@ -96,7 +108,13 @@ impl UserStore {
                 }
                 (None, None) => random_verifier(),
             };
-            users.insert(u.name.clone(), Credentials { password: u.password.clone(), scram });
+            users.insert(
+                u.name.clone(),
+                Credentials {
+                    password: u.password.clone(),
+                    scram,
+                },
+            );
         }
         Ok(UserStore { users })
     }
@@ -129,17 +147,26 @@ struct TrustMechanism;
 impl AuthMechanism for TrustMechanism {
     async fn begin(&mut self, client: &(dyn ClientInfo + Send + Sync)) -> PgWireResult<AuthState> {
         if client.socket_addr().ip().is_loopback() {
-            Ok(AuthState::Ok { final_message: None, identity: None })
+            Ok(AuthState::Ok {
+                final_message: None,
+                identity: None,
+            })
         } else {
-            Ok(AuthState::Failed(PgWireError::UserError(Box::new(ErrorInfo::new(
-                "FATAL".into(),
-                "28000".into(),
-                "trust authentication is only accepted from loopback addresses".into(),
-            )))))
+            Ok(AuthState::Failed(PgWireError::UserError(Box::new(
+                ErrorInfo::new(
+                    "FATAL".into(),
+                    "28000".into(),
+                    "trust authentication is only accepted from loopback addresses".into(),
+                ),
+            ))))
         }
     }
 
-    async fn next(&mut self, _client: &(dyn ClientInfo + Send + Sync), _m: PasswordMessageFamily) -> PgWireResult<AuthState> {
+    async fn next(
+        &mut self,
+        _client: &(dyn ClientInfo + Send + Sync),
+        _m: PasswordMessageFamily,
+    ) -> PgWireResult<AuthState> {
         Ok(AuthState::Failed(PgWireError::InvalidStartupMessage))
     }
 }
@@ -164,11 +191,18 @@ pub struct Startup {
 
 impl Startup {
     /// Builds the handler from the configuration.
-    pub fn new(cfg: &Config, driver: AuthDriver<DefaultServerParameterProvider>) -> Result<Startup, String> {
+    pub fn new(
+        cfg: &Config,
+        driver: AuthDriver<DefaultServerParameterProvider>,
+    ) -> Result<Startup, String> {
         let store = Arc::new(UserStore::new(cfg)?);
         Ok(Startup {
             driver,
-            methods: cfg.users.iter().map(|u| (u.name.clone(), u.auth_method())).collect(),
+            methods: cfg
+                .users
+                .iter()
+                .map(|u| (u.name.clone(), u.auth_method()))
+                .collect(),
             trust: Arc::new(TrustFactory),
             cleartext: Arc::new(CleartextPasswordAuth::new(store.clone())),
             scram: Arc::new(ScramAuth::new(store)),
@@ -183,7 +217,11 @@ fn fatal(code: &str, msg: String) -> PgWireError {
 
 #[async_trait]
 impl StartupHandler for Startup {
-    async fn on_startup<C>(&self, client: &mut C, message: PgWireFrontendMessage) -> PgWireResult<()>
+    async fn on_startup<C>(
+        &self,
+        client: &mut C,
+        message: PgWireFrontendMessage,
+    ) -> PgWireResult<()>
     where
         C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
         C::Error: Debug,
@@ -194,17 +232,28 @@ impl StartupHandler for Startup {
                 protocol_negotiation(client, startup).await?;
                 save_startup_parameters_to_metadata(client, startup);
                 if self.tls_required && !client.is_secure() {
-                    return Err(fatal("28000", "this server requires TLS (sslmode=require)".into()));
+                    return Err(fatal(
+                        "28000",
+                        "this server requires TLS (sslmode=require)".into(),
+                    ));
                 }
-                let user = client.metadata().get("user").cloned().ok_or(PgWireError::UserNameRequired)?;
+                let user = client
+                    .metadata()
+                    .get("user")
+                    .cloned()
+                    .ok_or(PgWireError::UserNameRequired)?;
                 let mechanism = match self.methods.get(&user) {
                     Some(AuthMethod::Trust) => self.trust.create(),
                     Some(AuthMethod::Cleartext) => self.cleartext.create(),
                     Some(AuthMethod::Scram) | None => self.scram.create(),
                 };
-                if let AuthOutcome::Authenticated { final_message, .. } = self.driver.begin_authentication(client, mechanism).await? {
+                if let AuthOutcome::Authenticated { final_message, .. } =
+                    self.driver.begin_authentication(client, mechanism).await?
+                {
                     tracing::info!(user = %user, peer = %client.socket_addr(), "client authenticated");
-                    self.driver.complete_authentication(client, final_message).await?;
+                    self.driver
+                        .complete_authentication(client, final_message)
+                        .await?;
                 }
                 Ok(())
             }
@@ -212,7 +261,9 @@ impl StartupHandler for Startup {
                 match self.driver.advance_authentication(client, m).await {
                     Ok(AuthOutcome::Authenticated { final_message, .. }) => {
                         tracing::info!(user = ?client.metadata().get("user"), peer = %client.socket_addr(), "client authenticated");
-                        self.driver.complete_authentication(client, final_message).await
+                        self.driver
+                            .complete_authentication(client, final_message)
+                            .await
                     }
                     Ok(AuthOutcome::InProgress) => Ok(()),
                     Err(e) => {

@@ -100,7 +100,10 @@ fn lex(s: &str) -> Result<Vec<Tok>, SyntaxError> {
                 i += 1;
             }
             if i + 1 >= chars.len() {
-                return Err(SyntaxError(format!("unterminated /* comment at position {}", start + 1)));
+                return Err(SyntaxError(format!(
+                    "unterminated /* comment at position {}",
+                    start + 1
+                )));
             }
             i += 2;
         } else if c == '\'' || ((c == 'E' || c == 'e') && chars.get(i + 1) == Some(&'\'')) {
@@ -110,7 +113,12 @@ fn lex(s: &str) -> Result<Vec<Tok>, SyntaxError> {
             let mut v = String::new();
             loop {
                 match chars.get(i) {
-                    None => return Err(SyntaxError(format!("unterminated quoted string at or near position {}", start + 1))),
+                    None => {
+                        return Err(SyntaxError(format!(
+                            "unterminated quoted string at or near position {}",
+                            start + 1
+                        )))
+                    }
                     Some('\'') if chars.get(i + 1) == Some(&'\'') => {
                         v.push('\'');
                         i += 2;
@@ -143,7 +151,10 @@ fn lex(s: &str) -> Result<Vec<Tok>, SyntaxError> {
                 i += 1;
             }
             let n: String = chars[start..i].iter().collect();
-            out.push(Tok::Param(n.parse().map_err(|_| SyntaxError(format!("bad parameter ${n}")))?));
+            out.push(Tok::Param(
+                n.parse()
+                    .map_err(|_| SyntaxError(format!("bad parameter ${n}")))?,
+            ));
         } else if c == '$' {
             // Dollar quoting: $$...$$ or $tag$...$tag$
             let mut j = i + 1;
@@ -163,7 +174,12 @@ fn lex(s: &str) -> Result<Vec<Tok>, SyntaxError> {
                     out.push(Tok::Str(rest[..end].to_string()));
                     i = body_start + rest[..end].chars().count() + tag.chars().count();
                 }
-                None => return Err(SyntaxError(format!("unterminated dollar-quoted string at or near position {}", i + 1))),
+                None => {
+                    return Err(SyntaxError(format!(
+                        "unterminated dollar-quoted string at or near position {}",
+                        i + 1
+                    )))
+                }
             }
         } else if c == '"' {
             let start = i;
@@ -171,7 +187,12 @@ fn lex(s: &str) -> Result<Vec<Tok>, SyntaxError> {
             let mut v = String::new();
             loop {
                 match chars.get(i) {
-                    None => return Err(SyntaxError(format!("unterminated quoted identifier at or near position {}", start + 1))),
+                    None => {
+                        return Err(SyntaxError(format!(
+                            "unterminated quoted identifier at or near position {}",
+                            start + 1
+                        )))
+                    }
                     Some('"') if chars.get(i + 1) == Some(&'"') => {
                         v.push('"');
                         i += 2;
@@ -187,7 +208,9 @@ fn lex(s: &str) -> Result<Vec<Tok>, SyntaxError> {
                 }
             }
             out.push(Tok::Quoted(v));
-        } else if c.is_ascii_digit() || (c == '-' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) {
+        } else if c.is_ascii_digit()
+            || (c == '-' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()))
+        {
             let start = i;
             i += 1;
             while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.') {
@@ -196,7 +219,9 @@ fn lex(s: &str) -> Result<Vec<Tok>, SyntaxError> {
             out.push(Tok::Num(chars[start..i].iter().collect()));
         } else if c.is_alphanumeric() || c == '_' {
             let start = i;
-            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '.') {
+            while i < chars.len()
+                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '.')
+            {
                 i += 1;
             }
             out.push(Tok::Word(chars[start..i].iter().collect()));
@@ -248,7 +273,11 @@ pub fn split_statements(s: &str) -> Result<Vec<String>, SyntaxError> {
                                 } else {
                                     break;
                                 }
-                            } else if ch == '\\' && c == '\'' && start > 0 && matches!(chars[start - 1], 'E' | 'e') {
+                            } else if ch == '\\'
+                                && c == '\''
+                                && start > 0
+                                && matches!(chars[start - 1], 'E' | 'e')
+                            {
                                 if let Some(&n) = chars.get(i) {
                                     cur.push(n);
                                     i += 1;
@@ -266,12 +295,17 @@ pub fn split_statements(s: &str) -> Result<Vec<String>, SyntaxError> {
             }
             '/' if chars.get(i + 1) == Some(&'*') => {
                 let start = i;
-                while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/') && i > start) {
+                while i < chars.len()
+                    && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/') && i > start)
+                {
                     cur.push(chars[i]);
                     i += 1;
                 }
                 if i >= chars.len() {
-                    return Err(SyntaxError(format!("unterminated /* comment at position {}", start + 1)));
+                    return Err(SyntaxError(format!(
+                        "unterminated /* comment at position {}",
+                        start + 1
+                    )));
                 }
                 cur.push_str("*/");
                 i += 2;
@@ -281,17 +315,28 @@ pub fn split_statements(s: &str) -> Result<Vec<String>, SyntaxError> {
                 while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_') {
                     j += 1;
                 }
-                let prev_is_ident = i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_');
-                if chars.get(j) == Some(&'$') && !prev_is_ident && !chars[i + 1..j].first().is_some_and(|d| d.is_ascii_digit()) {
+                let prev_is_ident =
+                    i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_');
+                if chars.get(j) == Some(&'$')
+                    && !prev_is_ident
+                    && !chars[i + 1..j].first().is_some_and(|d| d.is_ascii_digit())
+                {
                     let tag: String = chars[i..=j].iter().collect();
                     let rest: String = chars[j + 1..].iter().collect();
                     match rest.find(&tag) {
                         Some(end) => {
-                            let take = tag.chars().count() + rest[..end].chars().count() + tag.chars().count();
+                            let take = tag.chars().count()
+                                + rest[..end].chars().count()
+                                + tag.chars().count();
                             cur.extend(chars[i..i + take].iter());
                             i += take;
                         }
-                        None => return Err(SyntaxError(format!("unterminated dollar-quoted string at or near position {}", i + 1))),
+                        None => {
+                            return Err(SyntaxError(format!(
+                                "unterminated dollar-quoted string at or near position {}",
+                                i + 1
+                            )))
+                        }
                     }
                 } else {
                     cur.push(c);
@@ -333,7 +378,9 @@ fn parse_ask(toks: &[Tok], explain: bool) -> Result<Command, SyntaxError> {
     let unwrapped;
     let toks = match toks {
         [Tok::Punct('('), q @ (Tok::Str(_) | Tok::Param(_)), Tok::Punct(')'), rest @ ..] => {
-            unwrapped = std::iter::once(q.clone()).chain(rest.iter().cloned()).collect::<Vec<_>>();
+            unwrapped = std::iter::once(q.clone())
+                .chain(rest.iter().cloned())
+                .collect::<Vec<_>>();
             &unwrapped[..]
         }
         other => other,
@@ -347,7 +394,11 @@ fn parse_ask(toks: &[Tok], explain: bool) -> Result<Command, SyntaxError> {
                 value_text(std::slice::from_ref(other))
             )))
         }
-        None => return Err(SyntaxError("ASK needs a quoted question, e.g. ASK 'how many customers are there?'".into())),
+        None => {
+            return Err(SyntaxError(
+                "ASK needs a quoted question, e.g. ASK 'how many customers are there?'".into(),
+            ))
+        }
     };
     let rest = &toks[1..];
     let on = if rest.is_empty() {
@@ -362,15 +413,25 @@ fn parse_ask(toks: &[Tok], explain: bool) -> Result<Command, SyntaxError> {
                     expect_name = false;
                 }
                 (Tok::Str(s), true) => {
-                    names.extend(s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()));
+                    names.extend(
+                        s.split(',')
+                            .map(|x| x.trim().to_string())
+                            .filter(|x| !x.is_empty()),
+                    );
                     expect_name = false;
                 }
                 (Tok::Punct(','), false) => expect_name = true,
-                _ => return Err(SyntaxError("ON takes a comma-separated list of connection names, e.g. ON shop, warehouse".into())),
+                _ => return Err(SyntaxError(
+                    "ON takes a comma-separated list of connection names, e.g. ON shop, warehouse"
+                        .into(),
+                )),
             }
         }
         if names.is_empty() || expect_name {
-            return Err(SyntaxError("ON takes a comma-separated list of connection names, e.g. ON shop, warehouse".into()));
+            return Err(SyntaxError(
+                "ON takes a comma-separated list of connection names, e.g. ON shop, warehouse"
+                    .into(),
+            ));
         }
         Some(names)
     } else {
@@ -379,7 +440,11 @@ fn parse_ask(toks: &[Tok], explain: bool) -> Result<Command, SyntaxError> {
             value_text(&rest[..1])
         )));
     };
-    Ok(Command::Ask { question, on, explain })
+    Ok(Command::Ask {
+        question,
+        on,
+        explain,
+    })
 }
 
 fn param_name(toks: &[Tok]) -> String {
@@ -395,7 +460,11 @@ fn param_name(toks: &[Tok]) -> String {
 /// Parses one statement (no trailing semicolon needed).
 pub fn parse(stmt: &str) -> Result<Command, SyntaxError> {
     let trimmed = stmt.trim().trim_end_matches(';').trim();
-    let first = trimmed.split(|c: char| c.is_whitespace() || c == '(' || c == '\'' || c == '$').next().unwrap_or("").to_ascii_lowercase();
+    let first = trimmed
+        .split(|c: char| c.is_whitespace() || c == '(' || c == '\'' || c == '$')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let second_is_ask = || {
         trimmed[first.len()..]
             .trim_start()
@@ -416,33 +485,53 @@ pub fn parse(stmt: &str) -> Result<Command, SyntaxError> {
             let toks = lex(trimmed)?;
             let mut rest = &toks[1..];
             if word_is(rest.first(), "session") && word_is(rest.get(1), "characteristics") {
-                return Ok(Command::Set { name: "transaction".into(), value: value_text(&rest[1..]) });
+                return Ok(Command::Set {
+                    name: "transaction".into(),
+                    value: value_text(&rest[1..]),
+                });
             }
             if word_is(rest.first(), "session") || word_is(rest.first(), "local") {
                 rest = &rest[1..];
             }
             if word_is(rest.first(), "time") && word_is(rest.get(1), "zone") {
-                return Ok(Command::Set { name: "timezone".into(), value: value_text(&rest[2..]) });
+                return Ok(Command::Set {
+                    name: "timezone".into(),
+                    value: value_text(&rest[2..]),
+                });
             }
             if word_is(rest.first(), "names") {
-                return Ok(Command::Set { name: "client_encoding".into(), value: value_text(&rest[1..]) });
+                return Ok(Command::Set {
+                    name: "client_encoding".into(),
+                    value: value_text(&rest[1..]),
+                });
             }
             if word_is(rest.first(), "transaction") || word_is(rest.first(), "session") {
-                return Ok(Command::Set { name: "transaction".into(), value: value_text(&rest[1..]) });
+                return Ok(Command::Set {
+                    name: "transaction".into(),
+                    value: value_text(&rest[1..]),
+                });
             }
             let eq = rest
                 .iter()
-                .position(|t| matches!(t, Tok::Punct('=')) || matches!(t, Tok::Word(w) if w.eq_ignore_ascii_case("to")))
+                .position(|t| {
+                    matches!(t, Tok::Punct('='))
+                        || matches!(t, Tok::Word(w) if w.eq_ignore_ascii_case("to"))
+                })
                 .ok_or_else(|| SyntaxError("SET needs a value: SET name = value".into()))?;
             let name = param_name(&rest[..eq]);
             if name.is_empty() {
                 return Err(SyntaxError("SET needs a parameter name".into()));
             }
-            Ok(Command::Set { name, value: value_text(&rest[eq + 1..]) })
+            Ok(Command::Set {
+                name,
+                value: value_text(&rest[eq + 1..]),
+            })
         }
         "reset" => {
             let toks = lex(trimmed)?;
-            Ok(Command::Reset { name: param_name(&toks[1..]) })
+            Ok(Command::Reset {
+                name: param_name(&toks[1..]),
+            })
         }
         "show" => {
             let toks = lex(trimmed)?;
@@ -482,62 +571,123 @@ mod tests {
     fn ask_forms() {
         assert_eq!(
             parse("ASK 'how many customers are there?'").expect("ok"),
-            Command::Ask { question: Question::Literal("how many customers are there?".into()), on: None, explain: false }
+            Command::Ask {
+                question: Question::Literal("how many customers are there?".into()),
+                on: None,
+                explain: false
+            }
         );
         assert_eq!(
             parse("ask 'it''s' ON shop, warehouse;").expect("ok"),
-            Command::Ask { question: Question::Literal("it's".into()), on: Some(vec!["shop".into(), "warehouse".into()]), explain: false }
+            Command::Ask {
+                question: Question::Literal("it's".into()),
+                on: Some(vec!["shop".into(), "warehouse".into()]),
+                explain: false
+            }
         );
         assert_eq!(
             parse("EXPLAIN ASK $1").expect("ok"),
-            Command::Ask { question: Question::Param(1), on: None, explain: true }
+            Command::Ask {
+                question: Question::Param(1),
+                on: None,
+                explain: true
+            }
         );
         assert_eq!(
             parse("ASK $$what's up$$").expect("ok"),
-            Command::Ask { question: Question::Literal("what's up".into()), on: None, explain: false }
+            Command::Ask {
+                question: Question::Literal("what's up".into()),
+                on: None,
+                explain: false
+            }
         );
         assert!(parse("ASK 'unterminated").is_err());
         assert!(parse("ASK how many").is_err());
         assert!(parse("ASK 'q' ON").is_err());
         assert!(parse("ASK 'q' shop").is_err());
-        assert!(matches!(parse("EXPLAIN SELECT 1").expect("ok"), Command::Sql(_)));
+        assert!(matches!(
+            parse("EXPLAIN SELECT 1").expect("ok"),
+            Command::Sql(_)
+        ));
         assert_eq!(
             parse("ASK ('what''s up?') ON shop").expect("ok"),
-            Command::Ask { question: Question::Literal("what's up?".into()), on: Some(vec!["shop".into()]), explain: false }
+            Command::Ask {
+                question: Question::Literal("what's up?".into()),
+                on: Some(vec!["shop".into()]),
+                explain: false
+            }
         );
-        assert_eq!(parse("DEALLOCATE \"_PLAN0x1\"").expect("ok"), Command::Deallocate);
+        assert_eq!(
+            parse("DEALLOCATE \"_PLAN0x1\"").expect("ok"),
+            Command::Deallocate
+        );
     }
 
     #[test]
     fn set_show_reset() {
         assert_eq!(
             parse("SET dbguru.connections = 'shop, warehouse'").expect("ok"),
-            Command::Set { name: "dbguru.connections".into(), value: "shop, warehouse".into() }
+            Command::Set {
+                name: "dbguru.connections".into(),
+                value: "shop, warehouse".into()
+            }
         );
         assert_eq!(
             parse("SET dbguru.max_rows TO 500").expect("ok"),
-            Command::Set { name: "dbguru.max_rows".into(), value: "500".into() }
+            Command::Set {
+                name: "dbguru.max_rows".into(),
+                value: "500".into()
+            }
         );
         assert_eq!(
             parse("set dbguru.max_rows = -1").expect("ok"),
-            Command::Set { name: "dbguru.max_rows".into(), value: "-1".into() }
+            Command::Set {
+                name: "dbguru.max_rows".into(),
+                value: "-1".into()
+            }
         );
-        assert_eq!(parse("SHOW transaction isolation level").expect("ok"), Command::Show { name: "transaction_isolation".into() });
-        assert_eq!(parse("RESET dbguru.connections").expect("ok"), Command::Reset { name: "dbguru.connections".into() });
+        assert_eq!(
+            parse("SHOW transaction isolation level").expect("ok"),
+            Command::Show {
+                name: "transaction_isolation".into()
+            }
+        );
+        assert_eq!(
+            parse("RESET dbguru.connections").expect("ok"),
+            Command::Reset {
+                name: "dbguru.connections".into()
+            }
+        );
         assert_eq!(
             parse("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY").expect("ok"),
-            Command::Set { name: "transaction".into(), value: "CHARACTERISTICS AS TRANSACTION READ ONLY".into() }
+            Command::Set {
+                name: "transaction".into(),
+                value: "CHARACTERISTICS AS TRANSACTION READ ONLY".into()
+            }
         );
     }
 
     #[test]
     fn splitting() {
         assert_eq!(
-            split_statements("SET DateStyle = 'ISO';SET extra_float_digits = 2;show transaction_isolation").expect("ok"),
-            vec!["SET DateStyle = 'ISO'", "SET extra_float_digits = 2", "show transaction_isolation"]
+            split_statements(
+                "SET DateStyle = 'ISO';SET extra_float_digits = 2;show transaction_isolation"
+            )
+            .expect("ok"),
+            vec![
+                "SET DateStyle = 'ISO'",
+                "SET extra_float_digits = 2",
+                "show transaction_isolation"
+            ]
         );
-        assert_eq!(split_statements("ASK 'a;b'; SELECT $$x;y$$").expect("ok"), vec!["ASK 'a;b'", "SELECT $$x;y$$"]);
-        assert_eq!(split_statements("SELECT 1 -- ; not\n").expect("ok"), vec!["SELECT 1 -- ; not"]);
+        assert_eq!(
+            split_statements("ASK 'a;b'; SELECT $$x;y$$").expect("ok"),
+            vec!["ASK 'a;b'", "SELECT $$x;y$$"]
+        );
+        assert_eq!(
+            split_statements("SELECT 1 -- ; not\n").expect("ok"),
+            vec!["SELECT 1 -- ; not"]
+        );
         assert!(split_statements("ASK 'oops").is_err());
         assert_eq!(split_statements(";;").expect("ok"), Vec::<String>::new());
     }

@@ -40,15 +40,26 @@ pub fn shape(schema: &Schema, format: &Format) -> RowShape {
     for (i, f) in schema.fields().iter().enumerate() {
         let t = PgType::of_field(f);
         let fmt = format.format_for(i);
-        fields.push(FieldInfo::new(f.name().clone(), None, None, wire_type(t), fmt).with_type_size(t.typlen()));
+        fields.push(
+            FieldInfo::new(f.name().clone(), None, None, wire_type(t), fmt)
+                .with_type_size(t.typlen()),
+        );
         types.push(t);
         binary.push(fmt == FieldFormat::Binary);
     }
-    RowShape { fields: Arc::new(fields), types: Arc::new(types), binary: Arc::new(binary) }
+    RowShape {
+        fields: Arc::new(fields),
+        types: Arc::new(types),
+        binary: Arc::new(binary),
+    }
 }
 
 fn encode_error(e: impl std::fmt::Display) -> PgWireError {
-    PgWireError::UserError(Box::new(ErrorInfo::new("ERROR".into(), "22P03".into(), e.to_string())))
+    PgWireError::UserError(Box::new(ErrorInfo::new(
+        "ERROR".into(),
+        "22P03".into(),
+        e.to_string(),
+    )))
 }
 
 /// Encodes every row of `batch`.
@@ -83,14 +94,21 @@ pub fn encode_batch(shape: &RowShape, batch: &RecordBatch) -> Vec<PgWireResult<D
 }
 
 /// Rows of collected batches.
-pub fn rows_of(shape: RowShape, batches: Vec<RecordBatch>) -> BoxStream<'static, PgWireResult<DataRow>> {
+pub fn rows_of(
+    shape: RowShape,
+    batches: Vec<RecordBatch>,
+) -> BoxStream<'static, PgWireResult<DataRow>> {
     stream::iter(batches)
         .flat_map(move |b| stream::iter(encode_batch(&shape, &b)))
         .boxed()
 }
 
 /// Rows of a live batch stream (backend errors end the stream with an ErrorResponse).
-pub fn rows_of_stream(shape: RowShape, s: BatchStream, to_error: fn(crate::backends::BackendError) -> PgWireError) -> BoxStream<'static, PgWireResult<DataRow>> {
+pub fn rows_of_stream(
+    shape: RowShape,
+    s: BatchStream,
+    to_error: fn(crate::backends::BackendError) -> PgWireError,
+) -> BoxStream<'static, PgWireResult<DataRow>> {
     s.batches
         .flat_map(move |b| match b {
             Ok(b) => stream::iter(encode_batch(&shape, &b)),

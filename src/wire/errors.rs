@@ -20,9 +20,14 @@ pub fn error(code: &str, message: impl Into<String>, hint: Option<&str>) -> Erro
 /// SQLSTATE and hint for a session error.
 fn session_code(e: &SessionError) -> (&'static str, Option<&'static str>) {
     match e {
-        SessionError::UnknownSetting(_) => ("42704", Some("SHOW dbguru.connections lists the active connections")),
+        SessionError::UnknownSetting(_) => (
+            "42704",
+            Some("SHOW dbguru.connections lists the active connections"),
+        ),
         SessionError::InvalidValue { .. } => ("22023", None),
-        SessionError::UnknownConnection { .. } => ("42704", Some("SELECT * FROM dbguru.connections lists them")),
+        SessionError::UnknownConnection { .. } => {
+            ("42704", Some("SELECT * FROM dbguru.connections lists them"))
+        }
         SessionError::NotPermitted(_) => ("42501", None),
     }
 }
@@ -34,24 +39,48 @@ pub fn engine_error(e: &EngineError) -> ErrorInfo {
         EngineError::EmptyQuestion => ("22023", None),
         EngineError::NoConnections => ("42704", None),
         EngineError::Llm(l) => match l {
-            LlmError::Timeout(_) => ("57014", Some("raise [llm] timeout or ask a simpler question")),
-            LlmError::Unreachable(_) | LlmError::Http { .. } => ("58000", Some("check [llm] base_url, model and api_key; plain SQL still works")),
-            LlmError::Malformed(_) => ("58000", Some("the endpoint is not an OpenAI-compatible chat-completions API")),
-            LlmError::Unsupported(_) => ("0A000", Some("configure [llm] provider = \"openai\" for open-ended questions")),
+            LlmError::Timeout(_) => (
+                "57014",
+                Some("raise [llm] timeout or ask a simpler question"),
+            ),
+            LlmError::Unreachable(_) | LlmError::Http { .. } => (
+                "58000",
+                Some("check [llm] base_url, model and api_key; plain SQL still works"),
+            ),
+            LlmError::Malformed(_) => (
+                "58000",
+                Some("the endpoint is not an OpenAI-compatible chat-completions API"),
+            ),
+            LlmError::Unsupported(_) => (
+                "0A000",
+                Some("configure [llm] provider = \"openai\" for open-ended questions"),
+            ),
         },
         EngineError::Plan(_) => ("42601", Some("rephrase the question, or see EXPLAIN ASK")),
         EngineError::Guard { error, .. } => match error {
-            GuardError::Unparsable { .. } | GuardError::Empty | GuardError::MultipleStatements(_) => ("42601", None),
+            GuardError::Unparsable { .. }
+            | GuardError::Empty
+            | GuardError::MultipleStatements(_) => ("42601", None),
             GuardError::WriteNotAllowed(_) => ("25006", None),
             GuardError::Forbidden(_) | GuardError::ForbiddenFunction(_) => ("42501", None),
         },
-        EngineError::AllFailed(errors) => (errors.first().map(|(_, e)| backend_sqlstate(e)).unwrap_or("58000"), None),
+        EngineError::AllFailed(errors) => (
+            errors
+                .first()
+                .map(|(_, e)| backend_sqlstate(e))
+                .unwrap_or("58000"),
+            None,
+        ),
         EngineError::Backend { error, .. } => (backend_sqlstate(error), None),
         EngineError::Startup(_) => ("58000", None),
     };
     match e {
-        EngineError::Backend { .. } | EngineError::AllFailed(_) => tracing::info!(error = %e, code, "statement failed"),
-        EngineError::Llm(_) | EngineError::Startup(_) => tracing::warn!(error = %e, code, "statement failed"),
+        EngineError::Backend { .. } | EngineError::AllFailed(_) => {
+            tracing::info!(error = %e, code, "statement failed")
+        }
+        EngineError::Llm(_) | EngineError::Startup(_) => {
+            tracing::warn!(error = %e, code, "statement failed")
+        }
         _ => tracing::debug!(error = %e, code, "statement refused"),
     }
     error(code, e.to_string(), hint)

@@ -21,7 +21,8 @@ use futures::sink::{Sink, SinkExt};
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{
-    DescribePortalResponse, DescribeResponse, DescribeStatementResponse, FieldInfo, QueryResponse, Response, Tag,
+    DescribePortalResponse, DescribeResponse, DescribeStatementResponse, FieldInfo, QueryResponse,
+    Response, Tag,
 };
 use pgwire::api::stmt::{QueryParser, StoredStatement};
 use pgwire::api::store::PortalStore;
@@ -32,9 +33,9 @@ use pgwire::messages::PgWireBackendMessage;
 
 use crate::backends::types::{ColType, Value};
 use crate::config::UserConfig;
-use crate::engine::{Engine, EngineError, Notice, SqlOutcome};
 use crate::engine::plan::PlannedQuery;
 use crate::engine::prompt::Turn;
+use crate::engine::{Engine, EngineError, Notice, SqlOutcome};
 use crate::session::Session;
 
 use self::command::{Command, Question, TxControl};
@@ -61,21 +62,38 @@ pub struct Parser;
 impl QueryParser for Parser {
     type Statement = Parsed;
 
-    async fn parse_sql<C>(&self, _client: &C, sql: &str, _types: &[Option<Type>]) -> PgWireResult<Option<Parsed>>
+    async fn parse_sql<C>(
+        &self,
+        _client: &C,
+        sql: &str,
+        _types: &[Option<Type>],
+    ) -> PgWireResult<Option<Parsed>>
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
-        Ok(Some(Parsed { sql: sql.to_string(), command: command::parse(sql) }))
+        Ok(Some(Parsed {
+            sql: sql.to_string(),
+            command: command::parse(sql),
+        }))
     }
 
     fn get_parameter_types(&self, stmt: &Parsed) -> PgWireResult<Vec<Type>> {
         Ok(match &stmt.command {
-            Ok(Command::Ask { question: Question::Param(n), .. }) => vec![Type::TEXT; *n],
-            _ => count_params(&stmt.sql).map(|n| vec![Type::TEXT; n]).unwrap_or_default(),
+            Ok(Command::Ask {
+                question: Question::Param(n),
+                ..
+            }) => vec![Type::TEXT; *n],
+            _ => count_params(&stmt.sql)
+                .map(|n| vec![Type::TEXT; n])
+                .unwrap_or_default(),
         })
     }
 
-    fn get_result_schema(&self, _stmt: &Parsed, _f: Option<&Format>) -> PgWireResult<Vec<FieldInfo>> {
+    fn get_result_schema(
+        &self,
+        _stmt: &Parsed,
+        _f: Option<&Format>,
+    ) -> PgWireResult<Vec<FieldInfo>> {
         Ok(vec![])
     }
 }
@@ -129,7 +147,10 @@ pub struct Handler {
 impl Handler {
     /// A handler over `engine`.
     pub fn new(engine: Arc<Engine>) -> Handler {
-        Handler { engine, parser: Arc::new(Parser) }
+        Handler {
+            engine,
+            parser: Arc::new(Parser),
+        }
     }
 
     fn slot<C: ClientInfo>(&self, client: &C) -> Arc<SessionSlot> {
@@ -170,12 +191,21 @@ impl Handler {
     {
         for n in notices {
             let info = ErrorInfo::new(n.severity.to_string(), n.code.clone(), n.message.clone());
-            let _ = client.feed(PgWireBackendMessage::NoticeResponse(NoticeResponse::from(info))).await;
+            let _ = client
+                .feed(PgWireBackendMessage::NoticeResponse(NoticeResponse::from(
+                    info,
+                )))
+                .await;
         }
     }
 
     /// Runs one statement.
-    async fn execute<C>(&self, client: &mut C, cmd: Command, params: &[Option<String>]) -> Result<Outcome, ErrorInfo>
+    async fn execute<C>(
+        &self,
+        client: &mut C,
+        cmd: Command,
+        params: &[Option<String>],
+    ) -> Result<Outcome, ErrorInfo>
     where
         C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
     {
@@ -184,7 +214,11 @@ impl Handler {
         let user = self.user_config(&session.user)?;
         let cfg = self.engine.config.clone();
         match cmd {
-            Command::Ask { question, on, explain } => {
+            Command::Ask {
+                question,
+                on,
+                explain,
+            } => {
                 let started = std::time::Instant::now();
                 let q = match question {
                     Question::Literal(s) => s,
@@ -192,14 +226,27 @@ impl Handler {
                         .get(n.wrapping_sub(1))
                         .cloned()
                         .flatten()
-                        .ok_or_else(|| error("08P01", format!("no value bound for parameter ${n}"), None))?,
+                        .ok_or_else(|| {
+                            error("08P01", format!("no value bound for parameter ${n}"), None)
+                        })?,
                 };
-                let ctx = self.engine.ask_context(&session, &user, on.as_deref()).map_err(|e| engine_error(&e))?;
+                let ctx = self
+                    .engine
+                    .ask_context(&session, &user, on.as_deref())
+                    .map_err(|e| engine_error(&e))?;
                 let outcome = match self.engine.ask(&q, &ctx, explain).await {
                     Ok(o) => o,
                     Err(e) => {
                         if !explain {
-                            let rec = self.ask_record(&session, &user, &q, &[], Some(e.to_string()), false, started);
+                            let rec = self.ask_record(
+                                &session,
+                                &user,
+                                &q,
+                                &[],
+                                Some(e.to_string()),
+                                false,
+                                started,
+                            );
                             if let Some(w) = self.save_ask(&slot, rec).await {
                                 Self::send_notices(client, &[w]).await;
                             }
@@ -212,16 +259,39 @@ impl Handler {
                     let rows = outcome
                         .steps
                         .iter()
-                        .map(|s| vec![Value::Text(s.connection.clone()), Value::Text(s.dialect.name().into()), Value::Text(s.sql.clone())])
+                        .map(|s| {
+                            vec![
+                                Value::Text(s.connection.clone()),
+                                Value::Text(s.dialect.name().into()),
+                                Value::Text(s.sql.clone()),
+                            ]
+                        })
                         .collect();
-                    let (schema, batches) = probes::table(&[("source_db", ColType::Text), ("dialect", ColType::Text), ("sql", ColType::Text)], rows);
+                    let (schema, batches) = probes::table(
+                        &[
+                            ("source_db", ColType::Text),
+                            ("dialect", ColType::Text),
+                            ("sql", ColType::Text),
+                        ],
+                        rows,
+                    );
                     return Ok(Outcome::Rows(schema, batches));
                 }
                 let total_rows: usize = outcome.runs.iter().map(|r| r.rows).sum();
                 let turn = Turn {
                     question: q.clone(),
-                    plan: outcome.steps.iter().map(|s| PlannedQuery { connection: s.connection.clone(), sql: s.sql.clone() }).collect(),
-                    summary: format!("queried {} database(s), returned {total_rows} rows", outcome.runs.len()),
+                    plan: outcome
+                        .steps
+                        .iter()
+                        .map(|s| PlannedQuery {
+                            connection: s.connection.clone(),
+                            sql: s.sql.clone(),
+                        })
+                        .collect(),
+                    summary: format!(
+                        "queried {} database(s), returned {total_rows} rows",
+                        outcome.runs.len()
+                    ),
                 };
                 let session = Self::with_session(&slot, |s| {
                     if s.chat_name.is_none() {
@@ -230,7 +300,15 @@ impl Handler {
                     s.history.push(turn);
                     s.clone()
                 });
-                let rec = self.ask_record(&session, &user, &q, &outcome.runs, None, outcome.cached, started);
+                let rec = self.ask_record(
+                    &session,
+                    &user,
+                    &q,
+                    &outcome.runs,
+                    None,
+                    outcome.cached,
+                    started,
+                );
                 if let Some(w) = self.save_ask(&slot, rec).await {
                     Self::send_notices(client, &[w]).await;
                 }
@@ -247,21 +325,54 @@ impl Handler {
                     .store
                     .load_session(id)
                     .await
-                    .map_err(|e| error("58030", format!("cannot resume chat session {id}: {e}"), None))?
-                    .ok_or_else(|| error("42704", format!("chat session {id} does not exist"), Some("SELECT id, name FROM dbguru.sessions lists yours")))?;
+                    .map_err(|e| {
+                        error(
+                            "58030",
+                            format!("cannot resume chat session {id}: {e}"),
+                            None,
+                        )
+                    })?
+                    .ok_or_else(|| {
+                        error(
+                            "42704",
+                            format!("chat session {id} does not exist"),
+                            Some("SELECT id, name FROM dbguru.sessions lists yours"),
+                        )
+                    })?;
                 if loaded.session.owner != user.name && !user.admin {
-                    return Err(error("42501", format!("permission denied: chat session {id} belongs to another user"), None));
+                    return Err(error(
+                        "42501",
+                        format!("permission denied: chat session {id} belongs to another user"),
+                        None,
+                    ));
                 }
                 Self::with_session(&slot, |s| s.resume(&cfg, &user, loaded));
                 Ok(Outcome::Tag(Tag::new("SET")))
             }
             Command::Set { name, value } => {
                 if name.starts_with("dbguru.") {
-                    let updated = Self::with_session(&slot, |s| s.set(&cfg, &user, &name, &value).map(|_| s.clone()))
-                        .map_err(|e| session_error(&e))?;
-                    if updated.stored && (name == "dbguru.connections" || name == "dbguru.session_name") {
-                        if let Err(e) = self.engine.store.save_session(&updated.record(&cfg, &user)).await {
-                            Self::send_notices(client, &[Notice { severity: "WARNING", code: "01000".into(), message: format!("the chat session was not saved: {e}") }]).await;
+                    let updated = Self::with_session(&slot, |s| {
+                        s.set(&cfg, &user, &name, &value).map(|_| s.clone())
+                    })
+                    .map_err(|e| session_error(&e))?;
+                    if updated.stored
+                        && (name == "dbguru.connections" || name == "dbguru.session_name")
+                    {
+                        if let Err(e) = self
+                            .engine
+                            .store
+                            .save_session(&updated.record(&cfg, &user))
+                            .await
+                        {
+                            Self::send_notices(
+                                client,
+                                &[Notice {
+                                    severity: "WARNING",
+                                    code: "01000".into(),
+                                    message: format!("the chat session was not saved: {e}"),
+                                }],
+                            )
+                            .await;
                         }
                     }
                 } else {
@@ -273,7 +384,15 @@ impl Handler {
                 if name == "all" {
                     Self::with_session(&slot, |s| {
                         s.params.clear();
-                        for k in ["dbguru.connections", "dbguru.target", "dbguru.max_rows", "dbguru.timeout", "dbguru.show_sql", "dbguru.use_cache", "dbguru.allow_write"] {
+                        for k in [
+                            "dbguru.connections",
+                            "dbguru.target",
+                            "dbguru.max_rows",
+                            "dbguru.timeout",
+                            "dbguru.show_sql",
+                            "dbguru.use_cache",
+                            "dbguru.allow_write",
+                        ] {
                             let _ = s.reset(k);
                         }
                     });
@@ -286,11 +405,21 @@ impl Handler {
             }
             Command::Show { name } => {
                 let value = if name.starts_with("dbguru.") {
-                    session.show(&cfg, &user, &name).map_err(|e| session_error(&e))?
+                    session
+                        .show(&cfg, &user, &name)
+                        .map_err(|e| session_error(&e))?
                 } else {
-                    let pc = ProbeContext { user: &session.user, server_version: &cfg.server.server_version };
-                    probes::show_parameter(&name, &pc, &session.params)
-                        .ok_or_else(|| error("42704", format!("unrecognized configuration parameter \"{name}\""), None))?
+                    let pc = ProbeContext {
+                        user: &session.user,
+                        server_version: &cfg.server.server_version,
+                    };
+                    probes::show_parameter(&name, &pc, &session.params).ok_or_else(|| {
+                        error(
+                            "42704",
+                            format!("unrecognized configuration parameter \"{name}\""),
+                            None,
+                        )
+                    })?
                 };
                 let (schema, batches) = probes::single(&name, &value);
                 Ok(Outcome::Rows(schema, batches))
@@ -313,15 +442,20 @@ impl Handler {
                 Ok(Outcome::Tag(Tag::new("DISCARD ALL")))
             }
             Command::Sql(sql) => {
-                let pc = ProbeContext { user: &session.user, server_version: &cfg.server.server_version };
+                let pc = ProbeContext {
+                    user: &session.user,
+                    server_version: &cfg.server.server_version,
+                };
                 if let Some((schema, batches)) = probes::answer(&sql, &pc) {
                     return Ok(Outcome::Rows(schema, batches));
                 }
                 if catalog::is_catalog_query(&sql) {
                     let schemas = self.engine.catalog(&user).await;
-                    let schemas: Vec<catalog::CatalogSchema> =
-                        schemas.into_iter().map(|(name, schema)| catalog::CatalogSchema { name, schema }).collect();
-                    return match catalog::answer(&sql, &schemas) {
+                    let schemas: Vec<catalog::CatalogSchema> = schemas
+                        .into_iter()
+                        .map(|(name, schema)| catalog::CatalogSchema { name, schema })
+                        .collect();
+                    return match catalog::answer(&interpolate(&sql, params), &schemas) {
                         Ok((schema, batches)) => Ok(Outcome::Rows(schema, batches)),
                         Err(msg) => Err(error("0A000", msg, None)),
                     };
@@ -333,13 +467,19 @@ impl Handler {
                         Err(e) => Err(engine_error(&e)),
                     };
                 }
-                let sql = if params.is_empty() { sql } else { interpolate(&sql, params) };
+                let sql = if params.is_empty() {
+                    sql
+                } else {
+                    interpolate(&sql, params)
+                };
                 let target = session
                     .target_connection(&cfg, &user)
                     .ok_or_else(|| engine_error(&EngineError::NoConnections))?;
                 match self.engine.run_sql(&target, &sql, &session, &user).await {
                     Ok(SqlOutcome::Rows(stream)) => Ok(Outcome::Stream(stream)),
-                    Ok(SqlOutcome::Command { tag, rows }) => Ok(Outcome::Tag(Tag::new(&tag).with_rows(rows as usize))),
+                    Ok(SqlOutcome::Command { tag, rows }) => {
+                        Ok(Outcome::Tag(Tag::new(&tag).with_rows(rows as usize)))
+                    }
                     Err(e) => Err(engine_error(&e)),
                 }
             }
@@ -362,7 +502,10 @@ impl Handler {
         let databases: Vec<crate::store::DatabaseUsed> = runs
             .iter()
             .map(|r| crate::store::DatabaseUsed {
-                conn_id: cfg.connection(&r.connection).map(|c| c.id()).unwrap_or_default(),
+                conn_id: cfg
+                    .connection(&r.connection)
+                    .map(|c| c.id())
+                    .unwrap_or_default(),
                 name: r.connection.clone(),
                 sql: r.sql.clone(),
                 rows: r.rows as u64,
@@ -404,11 +547,17 @@ impl Handler {
         match outcome {
             Outcome::Rows(schema, batches) => {
                 let shape = encode::shape(&schema, format);
-                Response::Query(QueryResponse::new(shape.fields.clone(), encode::rows_of(shape, batches)))
+                Response::Query(QueryResponse::new(
+                    shape.fields.clone(),
+                    encode::rows_of(shape, batches),
+                ))
             }
             Outcome::Stream(stream) => {
                 let shape = encode::shape(&stream.schema, format);
-                Response::Query(QueryResponse::new(shape.fields.clone(), encode::rows_of_stream(shape, stream, errors::stream_error)))
+                Response::Query(QueryResponse::new(
+                    shape.fields.clone(),
+                    encode::rows_of_stream(shape, stream, errors::stream_error),
+                ))
             }
             Outcome::Tag(t) => Response::Execution(t),
             Outcome::TxStart(t) => Response::TransactionStart(t),
@@ -444,10 +593,17 @@ fn interpolate(sql: &str, params: &[Option<String>]) -> String {
             while j < chars.len() && chars[j].is_ascii_digit() {
                 j += 1;
             }
-            let n: usize = chars[i + 1..j].iter().collect::<String>().parse().unwrap_or(0);
+            let n: usize = chars[i + 1..j]
+                .iter()
+                .collect::<String>()
+                .parse()
+                .unwrap_or(0);
             match params.get(n.wrapping_sub(1)) {
                 Some(Some(v)) => {
-                    if !v.is_empty() && v.parse::<f64>().is_ok() && !v.contains(['e', 'E', 'n', 'N', 'i', 'I']) {
+                    if !v.is_empty()
+                        && v.parse::<f64>().is_ok()
+                        && !v.contains(['e', 'E', 'n', 'N', 'i', 'I'])
+                    {
                         out.push_str(v);
                     } else {
                         out.push('\'');
@@ -474,7 +630,11 @@ impl SimpleQueryHandler for Handler {
     /// forwards no transaction to the databases (each passthrough statement commits on
     /// its own), so there is nothing to abort, and clients that recover with
     /// `ROLLBACK TO SAVEPOINT` (psycopg 3, psqlODBC, Django, SQLAlchemy) keep working.
-    async fn on_query<C>(&self, client: &mut C, query: pgwire::messages::simplequery::Query) -> PgWireResult<()>
+    async fn on_query<C>(
+        &self,
+        client: &mut C,
+        query: pgwire::messages::simplequery::Query,
+    ) -> PgWireResult<()>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
         C::PortalStore: PortalStore,
@@ -488,7 +648,10 @@ impl SimpleQueryHandler for Handler {
         }
         let mut status = client.transaction_status();
         client.set_state(State::QueryInProgress);
-        let cancel = match client.session_extensions().get::<Arc<pgwire::api::ConnectionHandle>>() {
+        let cancel = match client
+            .session_extensions()
+            .get::<Arc<pgwire::api::ConnectionHandle>>()
+        {
             Some(h) => Some(h.start_query().await),
             None => None,
         };
@@ -512,9 +675,19 @@ impl SimpleQueryHandler for Handler {
         };
         for r in responses {
             match r {
-                Response::EmptyQuery => client.feed(PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new())).await?,
-                Response::Query(results) => pgwire::api::query::send_query_response(client, results, true).await?,
-                Response::Execution(tag) => pgwire::api::query::send_execution_response(client, tag).await?,
+                Response::EmptyQuery => {
+                    client
+                        .feed(PgWireBackendMessage::EmptyQueryResponse(
+                            EmptyQueryResponse::new(),
+                        ))
+                        .await?
+                }
+                Response::Query(results) => {
+                    pgwire::api::query::send_query_response(client, results, true).await?
+                }
+                Response::Execution(tag) => {
+                    pgwire::api::query::send_execution_response(client, tag).await?
+                }
                 Response::TransactionStart(tag) => {
                     pgwire::api::query::send_execution_response(client, tag).await?;
                     status = pgwire::messages::response::TransactionStatus::Transaction;
@@ -523,16 +696,26 @@ impl SimpleQueryHandler for Handler {
                     pgwire::api::query::send_execution_response(client, tag).await?;
                     status = pgwire::messages::response::TransactionStatus::Idle;
                 }
-                Response::Error(e) => client.feed(PgWireBackendMessage::ErrorResponse((*e).into())).await?,
+                Response::Error(e) => {
+                    client
+                        .feed(PgWireBackendMessage::ErrorResponse((*e).into()))
+                        .await?
+                }
                 Response::CopyIn(_) | Response::CopyOut(_) | Response::CopyBoth(_) => {
                     let e = error("0A000", "COPY is not supported through dbguru", None);
-                    client.feed(PgWireBackendMessage::ErrorResponse(e.into())).await?;
+                    client
+                        .feed(PgWireBackendMessage::ErrorResponse(e.into()))
+                        .await?;
                 }
             }
         }
         client.set_state(State::ReadyForQuery);
         client.set_transaction_status(status);
-        client.send(PgWireBackendMessage::ReadyForQuery(ReadyForQuery::new(status))).await?;
+        client
+            .send(PgWireBackendMessage::ReadyForQuery(ReadyForQuery::new(
+                status,
+            )))
+            .await?;
         Ok(())
     }
 
@@ -614,7 +797,12 @@ impl ExtendedQueryHandler for Handler {
         self.parser.clone()
     }
 
-    async fn do_query<C>(&self, client: &mut C, portal: &Portal<Parsed>, _max_rows: usize) -> PgWireResult<Response>
+    async fn do_query<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<Parsed>,
+        _max_rows: usize,
+    ) -> PgWireResult<Response>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
         C::PortalStore: PortalStore<Statement = Parsed>,
@@ -630,7 +818,11 @@ impl ExtendedQueryHandler for Handler {
         Ok(Self::respond(outcome, &portal.result_column_format))
     }
 
-    async fn do_describe_statement<C>(&self, client: &mut C, stmt: &StoredStatement<Parsed>) -> PgWireResult<DescribeStatementResponse>
+    async fn do_describe_statement<C>(
+        &self,
+        client: &mut C,
+        stmt: &StoredStatement<Parsed>,
+    ) -> PgWireResult<DescribeStatementResponse>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
         C::PortalStore: PortalStore<Statement = Parsed>,
@@ -646,8 +838,19 @@ impl ExtendedQueryHandler for Handler {
             if let Ok(user) = self.user_config(&session.user) {
                 if let Some(target) = session.target_connection(&self.engine.config, &user) {
                     if let Some(d) = self.engine.describe_sql(&target, sql, &user).await {
-                        server_types = d.params.iter().map(|t| encode::wire_type(crate::pgtypes::PgType::of_field(&t.field("p")))).collect();
-                        described_fields = Some(encode::shape(&d.schema, &Format::UnifiedText).fields.as_ref().clone());
+                        server_types = d
+                            .params
+                            .iter()
+                            .map(|t| {
+                                encode::wire_type(crate::pgtypes::PgType::of_field(&t.field("p")))
+                            })
+                            .collect();
+                        described_fields = Some(
+                            encode::shape(&d.schema, &Format::UnifiedText)
+                                .fields
+                                .as_ref()
+                                .clone(),
+                        );
                     }
                 }
             }
@@ -664,7 +867,12 @@ impl ExtendedQueryHandler for Handler {
                     .unwrap_or(Type::TEXT)
             })
             .collect();
-        if let Ok(mut m) = client.session_extensions().get_or_insert_with(DescribedParams::default).0.lock() {
+        if let Ok(mut m) = client
+            .session_extensions()
+            .get_or_insert_with(DescribedParams::default)
+            .0
+            .lock()
+        {
             m.insert(stmt.id.clone(), param_types.clone());
         }
         // Without parameters the statement can run now: its result is parked for the
@@ -675,7 +883,9 @@ impl ExtendedQueryHandler for Handler {
                 fields = Self::fields_of(&outcome, &Format::UnifiedText);
                 Self::park(client, format!("s:{}", stmt.id), outcome);
             }
-        } else if let Some(pgwire::api::store::Entry::Value(portal)) = client.portal_store().get_portal(pgwire::api::DEFAULT_NAME) {
+        } else if let Some(pgwire::api::store::Entry::Value(portal)) =
+            client.portal_store().get_portal(pgwire::api::DEFAULT_NAME)
+        {
             // Some clients (tokio-postgres `query_typed`) Bind before they Describe the
             // statement: the parameters are known, so run the bound portal now and park it.
             if portal.statement.id == stmt.id {
@@ -687,7 +897,11 @@ impl ExtendedQueryHandler for Handler {
         Ok(DescribeStatementResponse::new(param_types, fields))
     }
 
-    async fn do_describe_portal<C>(&self, client: &mut C, portal: &Portal<Parsed>) -> PgWireResult<DescribePortalResponse>
+    async fn do_describe_portal<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<Parsed>,
+    ) -> PgWireResult<DescribePortalResponse>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
         C::PortalStore: PortalStore<Statement = Parsed>,
@@ -719,7 +933,9 @@ impl Handler {
     }
 
     fn park<C: ClientInfo>(client: &C, key: String, outcome: Outcome) {
-        let parked = client.session_extensions().get_or_insert_with(Parked::default);
+        let parked = client
+            .session_extensions()
+            .get_or_insert_with(Parked::default);
         if let Ok(mut v) = parked.0.lock() {
             v.retain(|(k, _)| *k != key);
             v.push((key, outcome));
@@ -727,7 +943,9 @@ impl Handler {
     }
 
     fn unpark<C: ClientInfo>(client: &C, key: &str) -> Option<Outcome> {
-        let parked = client.session_extensions().get_or_insert_with(Parked::default);
+        let parked = client
+            .session_extensions()
+            .get_or_insert_with(Parked::default);
         let mut v = parked.0.lock().ok()?;
         let i = v.iter().position(|(k, _)| k == key)?;
         Some(v.remove(i).1)
@@ -737,7 +955,12 @@ impl Handler {
     where
         C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
     {
-        let cmd = portal.statement.statement.command.clone().map_err(|e| user_error(syntax_error(&e)))?;
+        let cmd = portal
+            .statement
+            .statement
+            .command
+            .clone()
+            .map_err(|e| user_error(syntax_error(&e)))?;
         let described = client
             .session_extensions()
             .get_or_insert_with(DescribedParams::default)
@@ -752,21 +975,42 @@ impl Handler {
 
     /// Runs a parameterless, read-only statement at Describe time (ASK, SHOW, probes,
     /// SELECT passthrough); its result is parked for the Execute that follows.
-    async fn describe_by_running<C>(&self, client: &mut C, stmt: &Parsed) -> PgWireResult<Option<Outcome>>
+    async fn describe_by_running<C>(
+        &self,
+        client: &mut C,
+        stmt: &Parsed,
+    ) -> PgWireResult<Option<Outcome>>
     where
         C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
     {
-        let cmd = stmt.command.clone().map_err(|e| user_error(syntax_error(&e)))?;
+        let cmd = stmt
+            .command
+            .clone()
+            .map_err(|e| user_error(syntax_error(&e)))?;
         let reads = |sql: &str| {
-            let first = sql.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
-            matches!(first.as_str(), "select" | "with" | "values" | "table" | "show" | "explain")
+            let first = sql
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            matches!(
+                first.as_str(),
+                "select" | "with" | "values" | "table" | "show" | "explain"
+            )
         };
         match &cmd {
-            Command::Show { .. } | Command::Ask { question: Question::Literal(_), .. } => {}
+            Command::Show { .. }
+            | Command::Ask {
+                question: Question::Literal(_),
+                ..
+            } => {}
             Command::Sql(sql) if reads(sql) => {}
             _ => return Ok(None),
         }
-        self.execute(client, cmd, &[]).await.map(Some).map_err(user_error)
+        self.execute(client, cmd, &[])
+            .await
+            .map(Some)
+            .map_err(user_error)
     }
 }
 
@@ -804,7 +1048,13 @@ mod tests {
 
     #[test]
     fn interpolation_quotes_text() {
-        assert_eq!(interpolate("SELECT $1, $2, '$1'", &[Some("it's".into()), Some("42".into())]), "SELECT 'it''s', 42, '$1'");
+        assert_eq!(
+            interpolate(
+                "SELECT $1, $2, '$1'",
+                &[Some("it's".into()), Some("42".into())]
+            ),
+            "SELECT 'it''s', 42, '$1'"
+        );
         assert_eq!(interpolate("SELECT $1", &[None]), "SELECT NULL");
         assert_eq!(count_params("SELECT $1 + $12, '$99'"), Some(12));
     }

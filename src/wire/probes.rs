@@ -27,7 +27,10 @@ pub fn table(cols: &[(&str, ColType)], rows: Vec<Vec<Value>>) -> Table {
 
 /// A one-column, one-row text table.
 pub fn single(name: &str, value: &str) -> Table {
-    table(&[(name, ColType::Text)], vec![vec![Value::Text(value.to_string())]])
+    table(
+        &[(name, ColType::Text)],
+        vec![vec![Value::Text(value.to_string())]],
+    )
 }
 
 fn normalize(sql: &str) -> String {
@@ -50,22 +53,35 @@ pub struct ProbeContext<'a> {
 /// Answers a probe query, or `None` when `sql` is not one.
 pub fn answer(sql: &str, ctx: &ProbeContext<'_>) -> Option<Table> {
     let q = normalize(sql);
-    let version = || format!("PostgreSQL {} on x86_64-pc-linux-gnu, compiled by rustc", ctx.server_version);
+    let version = || {
+        format!(
+            "PostgreSQL {} on x86_64-pc-linux-gnu, compiled by rustc",
+            ctx.server_version
+        )
+    };
     Some(match q.as_str() {
         "select version()" | "select pg_catalog.version()" => single("version", &version()),
-        "select current_schema()" | "select pg_catalog.current_schema()" | "select current_schema" => {
-            single("current_schema", "public")
+        "select current_schema()"
+        | "select pg_catalog.current_schema()"
+        | "select current_schema" => single("current_schema", "public"),
+        "select current_database()" | "select pg_catalog.current_database()" => {
+            single("current_database", "dbguru")
         }
-        "select current_database()" | "select pg_catalog.current_database()" => single("current_database", "dbguru"),
         "select current_user" | "select session_user" | "select user" | "select current_user()" => {
             single("current_user", ctx.user)
         }
         _ => {
             if q.starts_with("select oid, typbasetype from pg_type where typname = 'lo'") {
-                return Some(table(&[("oid", ColType::Int64), ("typbasetype", ColType::Int64)], vec![]));
+                return Some(table(
+                    &[("oid", ColType::Int64), ("typbasetype", ColType::Int64)],
+                    vec![],
+                ));
             }
             if q.contains("pg_type") && (q.contains("hstore") || q.contains("to_regtype")) {
-                return Some(table(&[("oid", ColType::Int64), ("typarray", ColType::Int64)], vec![]));
+                return Some(table(
+                    &[("oid", ColType::Int64), ("typarray", ColType::Int64)],
+                    vec![],
+                ));
             }
             return None;
         }
@@ -73,7 +89,11 @@ pub fn answer(sql: &str, ctx: &ProbeContext<'_>) -> Option<Table> {
 }
 
 /// Values of the PostgreSQL run-time parameters clients ask with SHOW.
-pub fn show_parameter(name: &str, ctx: &ProbeContext<'_>, params: &std::collections::HashMap<String, String>) -> Option<String> {
+pub fn show_parameter(
+    name: &str,
+    ctx: &ProbeContext<'_>,
+    params: &std::collections::HashMap<String, String>,
+) -> Option<String> {
     if let Some(v) = params.get(name) {
         return Some(v.clone());
     }
@@ -96,4 +116,3 @@ pub fn show_parameter(name: &str, ctx: &ProbeContext<'_>, params: &std::collecti
         _ => return None,
     })
 }
-

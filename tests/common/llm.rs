@@ -44,7 +44,8 @@ impl Reply {
     pub fn error(status: u16, message: &str) -> Reply {
         Reply::Status(
             status,
-            json!({"error": {"message": message, "type": "scripted_error", "code": status}}).to_string(),
+            json!({"error": {"message": message, "type": "scripted_error", "code": status}})
+                .to_string(),
         )
     }
 }
@@ -66,7 +67,10 @@ impl RecordedRequest {
     /// First header with this (case-insensitive) name.
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
-        self.headers.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// All message contents of the chat request, joined with blank lines.
@@ -134,7 +138,10 @@ impl ScriptedLlm {
             requests: Mutex::new(Vec::new()),
             queue: Mutex::new(VecDeque::new()),
             responder: Mutex::new(None),
-            default: Mutex::new(Reply::error(500, "ScriptedLlm: no reply scripted for this request")),
+            default: Mutex::new(Reply::error(
+                500,
+                "ScriptedLlm: no reply scripted for this request",
+            )),
             changed: tokio::sync::Notify::new(),
         });
         let st = state.clone();
@@ -184,7 +191,11 @@ impl ScriptedLlm {
 
     /// Queues a reply; queued replies are served first, in order.
     pub fn push_reply(&self, reply: Reply) {
-        self.state.queue.lock().expect("ScriptedLlm queue lock").push_back(reply);
+        self.state
+            .queue
+            .lock()
+            .expect("ScriptedLlm queue lock")
+            .push_back(reply);
     }
 
     /// Queues `Reply::Text(text)`.
@@ -194,7 +205,11 @@ impl ScriptedLlm {
 
     /// Replies still queued.
     pub fn pending_replies(&self) -> usize {
-        self.state.queue.lock().expect("ScriptedLlm queue lock").len()
+        self.state
+            .queue
+            .lock()
+            .expect("ScriptedLlm queue lock")
+            .len()
     }
 
     /// The reply used when the queue is empty and no responder is set.
@@ -204,7 +219,11 @@ impl ScriptedLlm {
 
     /// Answers requests (after the queue is empty) by looking at the request body.
     pub fn set_responder(&self, f: impl Fn(&Value) -> Reply + Send + Sync + 'static) {
-        *self.state.responder.lock().expect("ScriptedLlm responder lock") = Some(Arc::new(f));
+        *self
+            .state
+            .responder
+            .lock()
+            .expect("ScriptedLlm responder lock") = Some(Arc::new(f));
     }
 
     /// Every chat-completions request body received so far, in order.
@@ -214,12 +233,20 @@ impl ScriptedLlm {
 
     /// Every chat-completions request (method, path, headers, body) received so far.
     pub fn recorded(&self) -> Vec<RecordedRequest> {
-        self.state.requests.lock().expect("ScriptedLlm requests lock").clone()
+        self.state
+            .requests
+            .lock()
+            .expect("ScriptedLlm requests lock")
+            .clone()
     }
 
     /// How many chat-completions requests arrived.
     pub fn request_count(&self) -> usize {
-        self.state.requests.lock().expect("ScriptedLlm requests lock").len()
+        self.state
+            .requests
+            .lock()
+            .expect("ScriptedLlm requests lock")
+            .len()
     }
 
     /// All message contents of the last request joined (empty when there was none).
@@ -235,7 +262,11 @@ impl ScriptedLlm {
 
     /// Forgets the recorded requests.
     pub fn clear_requests(&self) {
-        self.state.requests.lock().expect("ScriptedLlm requests lock").clear();
+        self.state
+            .requests
+            .lock()
+            .expect("ScriptedLlm requests lock")
+            .clear();
     }
 
     /// Waits until at least `n` requests arrived; panics after `timeout`.
@@ -247,21 +278,37 @@ impl ScriptedLlm {
                 return;
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                panic!("ScriptedLlm: expected {n} requests within {timeout:?}, got {}", self.request_count());
+                panic!(
+                    "ScriptedLlm: expected {n} requests within {timeout:?}, got {}",
+                    self.request_count()
+                );
             }
         }
     }
 }
 
 fn next_reply(state: &State, body: &Value) -> Reply {
-    if let Some(r) = state.queue.lock().expect("ScriptedLlm queue lock").pop_front() {
+    if let Some(r) = state
+        .queue
+        .lock()
+        .expect("ScriptedLlm queue lock")
+        .pop_front()
+    {
         return r;
     }
-    let responder = state.responder.lock().expect("ScriptedLlm responder lock").clone();
+    let responder = state
+        .responder
+        .lock()
+        .expect("ScriptedLlm responder lock")
+        .clone();
     if let Some(f) = responder {
         return f(body);
     }
-    state.default.lock().expect("ScriptedLlm default lock").clone()
+    state
+        .default
+        .lock()
+        .expect("ScriptedLlm default lock")
+        .clone()
 }
 
 struct Request {
@@ -294,7 +341,11 @@ async fn read_request(sock: &mut TcpStream) -> std::io::Result<Option<Request>> 
             return Err(bad("request head too large"));
         }
         if !read_more(sock, &mut buf).await? {
-            return if buf.is_empty() { Ok(None) } else { Err(bad("connection closed mid-head")) };
+            return if buf.is_empty() {
+                Ok(None)
+            } else {
+                Err(bad("connection closed mid-head"))
+            };
         }
     };
     let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
@@ -313,7 +364,9 @@ async fn read_request(sock: &mut TcpStream) -> std::io::Result<Option<Request>> 
     if header("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
         sock.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
     }
-    let body = if header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
+    let body = if header("transfer-encoding")
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
+    {
         let mut body = Vec::new();
         loop {
             let line_end = loop {
@@ -341,7 +394,9 @@ async fn read_request(sock: &mut TcpStream) -> std::io::Result<Option<Request>> 
         }
         body
     } else {
-        let len: usize = header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let len: usize = header("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         while rest.len() < len {
             if !read_more(sock, &mut rest).await? {
                 return Err(bad("connection closed mid-body"));
@@ -350,7 +405,12 @@ async fn read_request(sock: &mut TcpStream) -> std::io::Result<Option<Request>> 
         rest.truncate(len);
         rest
     };
-    Ok(Some(Request { method, path, headers, body }))
+    Ok(Some(Request {
+        method,
+        path,
+        headers,
+        body,
+    }))
 }
 
 fn reason(status: u16) -> &'static str {
@@ -370,7 +430,12 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-async fn respond(sock: &mut TcpStream, status: u16, content_type: &str, body: &[u8]) -> std::io::Result<()> {
+async fn respond(
+    sock: &mut TcpStream,
+    status: u16,
+    content_type: &str,
+    body: &[u8],
+) -> std::io::Result<()> {
     let head = format!(
         "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         reason(status),
@@ -421,21 +486,37 @@ async fn serve(mut sock: TcpStream, state: Arc<State>) -> std::io::Result<()> {
     let path = req.path.split('?').next().unwrap_or_default().to_string();
     if req.method == "GET" && path.ends_with("/models") {
         let body = json!({"object": "list", "data": [{"id": "scripted", "object": "model", "created": 0, "owned_by": "test"}]});
-        return respond(&mut sock, 200, "application/json", body.to_string().as_bytes()).await;
+        return respond(
+            &mut sock,
+            200,
+            "application/json",
+            body.to_string().as_bytes(),
+        )
+        .await;
     }
     if req.method != "POST" || !(path == "/v1/chat/completions" || path == "/chat/completions") {
         let body = json!({"error": {"message": format!("ScriptedLlm: no route {} {}", req.method, req.path)}});
-        return respond(&mut sock, 404, "application/json", body.to_string().as_bytes()).await;
+        return respond(
+            &mut sock,
+            404,
+            "application/json",
+            body.to_string().as_bytes(),
+        )
+        .await;
     }
     let body: Value = serde_json::from_slice(&req.body)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&req.body).into_owned()));
     let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
-    state.requests.lock().expect("ScriptedLlm requests lock").push(RecordedRequest {
-        method: req.method,
-        path: req.path,
-        headers: req.headers,
-        body: body.clone(),
-    });
+    state
+        .requests
+        .lock()
+        .expect("ScriptedLlm requests lock")
+        .push(RecordedRequest {
+            method: req.method,
+            path: req.path,
+            headers: req.headers,
+            body: body.clone(),
+        });
     state.changed.notify_waiters();
 
     let mut reply = next_reply(&state, &body);
@@ -447,17 +528,39 @@ async fn serve(mut sock: TcpStream, state: Arc<State>) -> std::io::Result<()> {
             }
             Reply::Text(content) => {
                 return if stream {
-                    respond(&mut sock, 200, "text/event-stream", sse_body(&content).as_bytes()).await
+                    respond(
+                        &mut sock,
+                        200,
+                        "text/event-stream",
+                        sse_body(&content).as_bytes(),
+                    )
+                    .await
                 } else {
-                    respond(&mut sock, 200, "application/json", completion_json(&content).to_string().as_bytes()).await
+                    respond(
+                        &mut sock,
+                        200,
+                        "application/json",
+                        completion_json(&content).to_string().as_bytes(),
+                    )
+                    .await
                 };
             }
             Reply::Status(code, text) => {
-                let ct = if serde_json::from_str::<Value>(&text).is_ok() { "application/json" } else { "text/plain" };
+                let ct = if serde_json::from_str::<Value>(&text).is_ok() {
+                    "application/json"
+                } else {
+                    "text/plain"
+                };
                 return respond(&mut sock, code, ct, text.as_bytes()).await;
             }
             Reply::Garbage => {
-                return respond(&mut sock, 200, "application/json", b"<html>this is {not json\x01 at all").await;
+                return respond(
+                    &mut sock,
+                    200,
+                    "application/json",
+                    b"<html>this is {not json\x01 at all",
+                )
+                .await;
             }
             Reply::Hang => {
                 // Keep the socket open until the client closes it (or the server is dropped).

@@ -10,7 +10,7 @@ use std::time::Duration;
 use mysql_async::prelude::Queryable;
 
 use super::util::{
-    cached_template, cache_key, find_executable, copy_tree, free_port, poll_until, read_lossy,
+    cache_key, cached_template, copy_tree, find_executable, free_port, poll_until, read_lossy,
     run_checked, running_as_root, spawn_watchdog, store_template,
 };
 
@@ -60,13 +60,20 @@ fn find_one(names: &[&str], what: &str) -> PathBuf {
     names
         .iter()
         .find_map(|n| find_executable(n, &[]))
-        .unwrap_or_else(|| panic!("{what} ({}) not found in $PATH, /usr/sbin or /usr/bin: {INSTALL_HINT}", names.join(" / ")))
+        .unwrap_or_else(|| {
+            panic!(
+                "{what} ({}) not found in $PATH, /usr/sbin or /usr/bin: {INSTALL_HINT}",
+                names.join(" / ")
+            )
+        })
 }
 
 /// Reads the server greeting; true when it is a MariaDB handshake (not some other process
 /// that grabbed the port).
 fn mariadb_greets(port: u16) -> bool {
-    let Ok(mut s) = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(500)) else {
+    let Ok(mut s) =
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(500))
+    else {
         return false;
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
@@ -88,7 +95,10 @@ fn mariadb_greets(port: u16) -> bool {
 
 fn start_mariadb() -> MyServer {
     let mariadbd = find_one(&["mariadbd", "mysqld"], "MariaDB server binary");
-    let install_db = find_one(&["mariadb-install-db", "mysql_install_db"], "MariaDB installer");
+    let install_db = find_one(
+        &["mariadb-install-db", "mysql_install_db"],
+        "MariaDB installer",
+    );
     let root = running_as_root();
 
     let dir = tempfile::Builder::new()
@@ -107,9 +117,15 @@ fn start_mariadb() -> MyServer {
         &[&dir.display().to_string()],
     );
 
-    let version = run_checked(Command::new(&mariadbd).args(["--no-defaults", "--version"]), "mariadbd --version");
+    let version = run_checked(
+        Command::new(&mariadbd).args(["--no-defaults", "--version"]),
+        "mariadbd --version",
+    );
     // Bump the prefix when the install flags below change.
-    let key = cache_key(&format!("h1-{}", String::from_utf8_lossy(&version.stdout).trim()));
+    let key = cache_key(&format!(
+        "h1-{}",
+        String::from_utf8_lossy(&version.stdout).trim()
+    ));
     if let Some(template) = cached_template("mariadb-template", &key, "mysql_upgrade_info") {
         copy_tree(&template, &data);
     } else {
@@ -119,13 +135,20 @@ fn start_mariadb() -> MyServer {
             cmd.arg("--user=root");
         }
         cmd.arg(format!("--datadir={}", data.display()))
-            .args(["--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"])
+            .args([
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                "--skip-name-resolve",
+            ])
             .current_dir(&dir);
         run_checked(&mut cmd, "mariadb-install-db");
         store_template("mariadb-template", &key, &data);
     }
 
-    let password = format!("dbguru-pw-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let password = format!(
+        "dbguru-pw-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
     // Runs before the server serves its first connection. One statement per line.
     let init_sql = dir.join("init.sql");
     std::fs::write(
@@ -176,12 +199,16 @@ fn start_mariadb() -> MyServer {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", mariadbd.display()));
         let pid = child.id();
-        let exited = poll_until(Duration::from_secs(60), "MariaDB to accept connections", || {
-            if let Ok(Some(status)) = child.try_wait() {
-                return Some(Some(status));
-            }
-            mariadb_greets(port).then_some(None)
-        });
+        let exited = poll_until(
+            Duration::from_secs(60),
+            "MariaDB to accept connections",
+            || {
+                if let Ok(Some(status)) = child.try_wait() {
+                    return Some(Some(status));
+                }
+                mariadb_greets(port).then_some(None)
+            },
+        );
         match exited {
             None => {
                 std::mem::forget(child);
@@ -197,10 +224,16 @@ fn start_mariadb() -> MyServer {
             }
             Some(status) => {
                 let log = read_lossy(&error_log_path);
-                if attempt < 5 && (log.contains("Address already in use") || log.contains("Can't start server: Bind")) {
+                if attempt < 5
+                    && (log.contains("Address already in use")
+                        || log.contains("Can't start server: Bind"))
+                {
                     continue;
                 }
-                panic!("mariadbd exited during startup ({status}); {}:\n{log}", error_log_path.display());
+                panic!(
+                    "mariadbd exited during startup ({status}); {}:\n{log}",
+                    error_log_path.display()
+                );
             }
         }
     }
@@ -210,7 +243,10 @@ fn start_mariadb() -> MyServer {
 impl MyServer {
     /// `mysql://dbguru:PASSWORD@127.0.0.1:PORT/<db>` (`db` may be empty).
     pub fn url(&self, db: &str) -> String {
-        format!("mysql://{}:{}@127.0.0.1:{}/{db}", self.user, self.password, self.port)
+        format!(
+            "mysql://{}:{}@127.0.0.1:{}/{db}",
+            self.user, self.password, self.port
+        )
     }
 
     /// The general query log so far.
@@ -220,7 +256,9 @@ impl MyServer {
 
     /// Current end of the general log (see [`MyServer::general_log_since`]).
     pub fn log_mark(&self) -> usize {
-        std::fs::metadata(&self.general_log_path).map(|m| m.len() as usize).unwrap_or(0)
+        std::fs::metadata(&self.general_log_path)
+            .map(|m| m.len() as usize)
+            .unwrap_or(0)
     }
 
     /// The general log written after `mark`.
@@ -237,9 +275,12 @@ impl MyServer {
             .pass(Some(self.password.clone()))
             .db_name(db.map(str::to_string))
             .prefer_socket(false);
-        mysql_async::Conn::new(opts)
-            .await
-            .unwrap_or_else(|e| panic!("connect to test MariaDB on port {} (db {db:?}): {e}", self.port))
+        mysql_async::Conn::new(opts).await.unwrap_or_else(|e| {
+            panic!(
+                "connect to test MariaDB on port {} (db {db:?}): {e}",
+                self.port
+            )
+        })
     }
 
     /// Runs a SQL script (several statements allowed) with no default database.
@@ -276,14 +317,19 @@ impl MyServer {
     /// Drops (if present) and creates database `name`; returns its URL.
     pub async fn create_database(&self, name: &str) -> String {
         let q = format!("`{}`", name.replace('`', "``"));
-        self.exec(&format!("DROP DATABASE IF EXISTS {q}; CREATE DATABASE {q} CHARACTER SET utf8mb4"))
-            .await;
+        self.exec(&format!(
+            "DROP DATABASE IF EXISTS {q}; CREATE DATABASE {q} CHARACTER SET utf8mb4"
+        ))
+        .await;
         self.url(name)
     }
 
     /// Creates a database with a unique name starting with `prefix`; returns `(name, url)`.
     pub async fn fresh_database(&self, prefix: &str) -> (String, String) {
-        let name = format!("{prefix}_{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+        let name = format!(
+            "{prefix}_{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..10]
+        );
         let url = self.create_database(&name).await;
         (name, url)
     }

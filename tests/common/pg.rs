@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio_postgres::NoTls;
 
 use super::util::{
-    cached_template, cache_key, copy_tree, find_executable, free_port, read_lossy, run_checked,
+    cache_key, cached_template, copy_tree, find_executable, free_port, read_lossy, run_checked,
     running_as_root, spawn_watchdog, store_template,
 };
 
@@ -56,7 +56,10 @@ pub fn pg_bin_dir() -> Result<PathBuf, String> {
         if has_tools(&d) {
             return Ok(d);
         }
-        eprintln!("[harness] DBGURU_PG_BIN={} has no initdb/pg_ctl; searching elsewhere", d.display());
+        eprintln!(
+            "[harness] DBGURU_PG_BIN={} has no initdb/pg_ctl; searching elsewhere",
+            d.display()
+        );
     }
     let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
@@ -73,7 +76,11 @@ pub fn pg_bin_dir() -> Result<PathBuf, String> {
         return Ok(bin);
     }
     if let Some(pg_config) = find_executable("pg_config", &[]) {
-        if let Ok(out) = Command::new(pg_config).arg("--bindir").stdin(Stdio::null()).output() {
+        if let Ok(out) = Command::new(pg_config)
+            .arg("--bindir")
+            .stdin(Stdio::null())
+            .output()
+        {
             let d = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
             if out.status.success() && has_tools(&d) {
                 return Ok(d);
@@ -138,31 +145,57 @@ fn start_postgres() -> PgServer {
     } else {
         "\"$1\" -D \"$2/data\" -s -m immediate stop >/dev/null 2>&1; rm -rf \"$2\"".to_string()
     };
-    spawn_watchdog(&stop, &[&pg_ctl.display().to_string(), &dir.display().to_string()]);
+    spawn_watchdog(
+        &stop,
+        &[&pg_ctl.display().to_string(), &dir.display().to_string()],
+    );
 
     let version = run_checked(Command::new(&initdb).arg("--version"), "initdb --version");
     // Bump the prefix when the initdb flags below change.
-    let key = cache_key(&format!("h1-{}", String::from_utf8_lossy(&version.stdout).trim()));
+    let key = cache_key(&format!(
+        "h1-{}",
+        String::from_utf8_lossy(&version.stdout).trim()
+    ));
     if let Some(template) = cached_template("pg-template", &key, "PG_VERSION") {
         copy_tree(&template, &data);
     } else {
         if root {
-            run_checked(Command::new("chown").arg("postgres:postgres").arg(&dir), "chown PostgreSQL temp dir");
+            run_checked(
+                Command::new("chown").arg("postgres:postgres").arg(&dir),
+                "chown PostgreSQL temp dir",
+            );
         }
         run_checked(
             as_pg_user(root, runuser.as_deref(), &initdb)
                 .arg("-D")
                 .arg(&data)
-                .args(["-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"])
+                .args([
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--no-sync",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                ])
                 .current_dir(&dir),
             "initdb",
         );
         store_template("pg-template", &key, &data);
     }
     if root {
-        run_checked(Command::new("chown").arg("-R").arg("postgres:postgres").arg(&dir), "chown PostgreSQL dir");
+        run_checked(
+            Command::new("chown")
+                .arg("-R")
+                .arg("postgres:postgres")
+                .arg(&dir),
+            "chown PostgreSQL dir",
+        );
     }
-    run_checked(Command::new("chmod").arg("700").arg(&dir).arg(&data), "chmod PostgreSQL dirs");
+    run_checked(
+        Command::new("chmod").arg("700").arg(&dir).arg(&data),
+        "chmod PostgreSQL dirs",
+    );
 
     // The port is free when probed; another process may take it before we bind: retry.
     for attempt in 1..=5 {
@@ -184,10 +217,16 @@ fn start_postgres() -> PgServer {
             .output()
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", pg_ctl.display()));
         if out.status.success() {
-            return PgServer { port, dir: dir.clone(), log_path, bin_dir };
+            return PgServer {
+                port,
+                dir: dir.clone(),
+                log_path,
+                bin_dir,
+            };
         }
         let log = read_lossy(&log_path);
-        if attempt < 5 && (log.contains("could not bind") || log.contains("Address already in use")) {
+        if attempt < 5 && (log.contains("could not bind") || log.contains("Address already in use"))
+        {
             continue;
         }
         panic!(
@@ -221,7 +260,9 @@ impl PgServer {
     /// Current end of the log; pass to [`PgServer::statement_log_since`] to see only what
     /// ran afterwards (the server is shared by the tests of this binary).
     pub fn log_mark(&self) -> usize {
-        std::fs::metadata(&self.log_path).map(|m| m.len() as usize).unwrap_or(0)
+        std::fs::metadata(&self.log_path)
+            .map(|m| m.len() as usize)
+            .unwrap_or(0)
     }
 
     /// The log written after `mark` (from [`PgServer::log_mark`]).
@@ -265,7 +306,10 @@ impl PgServer {
 
     /// Creates a database with a unique name starting with `prefix`; returns `(name, url)`.
     pub async fn fresh_database(&self, prefix: &str) -> (String, String) {
-        let name = format!("{prefix}_{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+        let name = format!(
+            "{prefix}_{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..10]
+        );
         let url = self.create_database(&name).await;
         (name, url)
     }
@@ -294,7 +338,9 @@ impl PgServer {
                 return log;
             }
             if tokio::time::Instant::now() >= deadline {
-                panic!("PostgreSQL log has no {needle:?} after {timeout:?}; log since mark:\n{log}");
+                panic!(
+                    "PostgreSQL log has no {needle:?} after {timeout:?}; log since mark:\n{log}"
+                );
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }

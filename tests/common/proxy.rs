@@ -42,7 +42,8 @@ pub async fn start_proxy_in(config_toml: &str, base_dir: &Path) -> Proxy {
 
 /// Starts the proxy, returning the config or start error as text (for tests of bad configs).
 pub async fn try_start_proxy(config_toml: &str, base_dir: &Path) -> Result<Proxy, String> {
-    let config = dbguru::config::Config::from_toml(config_toml, base_dir).map_err(|e| format!("config: {e}"))?;
+    let config = dbguru::config::Config::from_toml(config_toml, base_dir)
+        .map_err(|e| format!("config: {e}"))?;
     let server = dbguru::server::start(config.clone())
         .await
         .map_err(|e| format!("server::start: {e}"))?;
@@ -59,7 +60,11 @@ pub async fn try_start_proxy(config_toml: &str, base_dir: &Path) -> Result<Proxy
 /// plus `extra` (more sections, e.g. `[[connections]]` or a `[llm]` from
 /// [`super::ScriptedLlm::llm_toml`]).
 pub fn base_config(extra: &str) -> String {
-    let llm = if extra.contains("[llm]") { "" } else { "[llm]\nprovider = \"builtin\"\n\n" };
+    let llm = if extra.contains("[llm]") {
+        ""
+    } else {
+        "[llm]\nprovider = \"builtin\"\n\n"
+    };
     format!("[server]\nlisten = \"127.0.0.1:0\"\n\n[[users]]\nname = \"guru\"\nauth = \"trust\"\n\n{llm}{extra}\n")
 }
 
@@ -82,7 +87,11 @@ pub fn toml_str(s: &str) -> String {
 
 /// A `[[connections]]` entry for a network database (`kind` = postgres/mysql/mongodb).
 pub fn url_connection_toml(name: &str, kind: &str, url: &str) -> String {
-    format!("[[connections]]\nname = {}\nkind = \"{kind}\"\nurl = {}\n\n", toml_str(name), toml_str(url))
+    format!(
+        "[[connections]]\nname = {}\nkind = \"{kind}\"\nurl = {}\n\n",
+        toml_str(name),
+        toml_str(url)
+    )
 }
 
 /// A `[[connections]]` entry for a file database (`kind` = sqlite/duckdb).
@@ -125,7 +134,11 @@ impl Proxy {
     }
 
     /// Connects as `user` with `password` (empty: no password).
-    pub async fn connect_as(&self, user: &str, password: &str) -> Result<Client, tokio_postgres::Error> {
+    pub async fn connect_as(
+        &self,
+        user: &str,
+        password: &str,
+    ) -> Result<Client, tokio_postgres::Error> {
         let mut c = self.pg_config(user);
         if !password.is_empty() {
             c.password(password);
@@ -149,7 +162,9 @@ impl Proxy {
 }
 
 /// Connects with `config` (no TLS) and spawns the connection task.
-pub async fn connect_config(config: &tokio_postgres::Config) -> Result<Client, tokio_postgres::Error> {
+pub async fn connect_config(
+    config: &tokio_postgres::Config,
+) -> Result<Client, tokio_postgres::Error> {
     let (client, conn) = config.connect(NoTls).await?;
     tokio::spawn(async move {
         if let Err(e) = conn.await {
@@ -281,7 +296,10 @@ impl SimpleResult {
 /// Runs `sql` with the simple protocol and returns every result set (one per statement that
 /// returned a RowDescription; a statement without rows, such as SET, adds only to `counts`
 /// of the current set).
-pub async fn simple_all(client: &Client, sql: &str) -> Result<Vec<SimpleResult>, tokio_postgres::Error> {
+pub async fn simple_all(
+    client: &Client,
+    sql: &str,
+) -> Result<Vec<SimpleResult>, tokio_postgres::Error> {
     let messages = client.simple_query(sql).await?;
     let mut sets: Vec<SimpleResult> = Vec::new();
     let mut current = SimpleResult::default();
@@ -300,7 +318,11 @@ pub async fn simple_all(client: &Client, sql: &str) -> Result<Vec<SimpleResult>,
                     started = true;
                     current.columns = row.columns().iter().map(|c| c.name().to_string()).collect();
                 }
-                current.rows.push((0..row.len()).map(|i| row.get(i).map(str::to_string)).collect());
+                current.rows.push(
+                    (0..row.len())
+                        .map(|i| row.get(i).map(str::to_string))
+                        .collect(),
+                );
             }
             SimpleQueryMessage::CommandComplete(n) => current.counts.push(n),
             _ => {}

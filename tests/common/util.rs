@@ -18,7 +18,8 @@ pub fn running_as_root() -> bool {
 
 /// A port that was free a moment ago on 127.0.0.1 (the OS picked it).
 pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0 to find a free port");
+    let l =
+        std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0 to find a free port");
     l.local_addr().expect("local_addr of probe listener").port()
 }
 
@@ -28,10 +29,19 @@ pub fn find_executable(name: &str, preferred_dirs: &[PathBuf]) -> Option<PathBuf
     if let Some(path) = std::env::var_os("PATH") {
         dirs.extend(std::env::split_paths(&path));
     }
-    for d in ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"] {
+    for d in [
+        "/usr/local/sbin",
+        "/usr/local/bin",
+        "/usr/sbin",
+        "/usr/bin",
+        "/sbin",
+        "/bin",
+    ] {
         dirs.push(PathBuf::from(d));
     }
-    dirs.into_iter().map(|d| d.join(name)).find(|p| is_executable(p))
+    dirs.into_iter()
+        .map(|d| d.join(name))
+        .find(|p| is_executable(p))
 }
 
 fn is_executable(p: &Path) -> bool {
@@ -84,7 +94,13 @@ pub fn cache_key(banner: &str) -> String {
     let key: String = banner
         .trim()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     key.chars().take(120).collect()
 }
@@ -99,10 +115,17 @@ pub fn store_template(kind: &str, key: &str, fresh: &Path) {
         return;
     }
     if let Err(e) = std::fs::create_dir_all(&parent) {
-        eprintln!("[harness] not caching {kind} template in {}: {e}", parent.display());
+        eprintln!(
+            "[harness] not caching {kind} template in {}: {e}",
+            parent.display()
+        );
         return;
     }
-    let staging = parent.join(format!(".staging-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()));
+    let staging = parent.join(format!(
+        ".staging-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
     if let Err(e) = std::fs::create_dir_all(&staging) {
         eprintln!("[harness] not caching {kind} template: {e}");
         return;
@@ -145,9 +168,8 @@ pub fn poll_until<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> O
 /// `cleanup` (a shell snippet) once this test process has exited. Extra args are available to
 /// the snippet as `$1`, `$2`, ... (`$0` is this process's pid).
 pub fn spawn_watchdog(cleanup: &str, args: &[&str]) {
-    let script = format!(
-        "trap '' INT HUP; while kill -0 \"$0\" 2>/dev/null; do sleep 0.5; done; {cleanup}"
-    );
+    let script =
+        format!("trap '' INT HUP; while kill -0 \"$0\" 2>/dev/null; do sleep 0.5; done; {cleanup}");
     let pid = std::process::id().to_string();
     let spawn = |with_setsid: bool| {
         let mut cmd = if with_setsid {
@@ -158,7 +180,9 @@ pub fn spawn_watchdog(cleanup: &str, args: &[&str]) {
             Command::new("sh")
         };
         cmd.arg("-c").arg(&script).arg(&pid).args(args);
-        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
         {
             use std::os::unix::process::CommandExt;
             if !with_setsid {
