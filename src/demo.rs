@@ -429,7 +429,7 @@ fn people(rng: &mut Rng, n: usize) -> Vec<Person> {
                 name: format!("{first} {last}"),
                 email,
                 country: country.name,
-                city: rng.pick(country.cities),
+                city: rng.pick::<&str>(country.cities),
             }
         })
         .collect()
