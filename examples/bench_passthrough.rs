@@ -30,6 +30,7 @@ fn vm_hwm_mb() -> f64 {
         .unwrap_or(0.0)
 }
 
+#[allow(clippy::too_many_arguments)] // a pgbench command line, spelled out
 fn pgbench(
     pg: &PgServer,
     host: &str,

@@ -48,14 +48,12 @@ async fn scram_user_connects_with_the_right_password_only() {
     let err = p
         .connect_as("sam", "wrong")
         .await
-        .err()
-        .expect("wrong password refused");
+        .expect_err("wrong password refused");
     assert!(sqlstate(&err).is_some_and(|s| s.starts_with("28")), "{err}");
     let err = p
         .connect_as("nobody", "x")
         .await
-        .err()
-        .expect("unknown user refused");
+        .expect_err("unknown user refused");
     assert!(sqlstate(&err).is_some_and(|s| s.starts_with("28")), "{err}");
 }
 

@@ -233,7 +233,7 @@ fn project(docs: &[&Document], paths: &[&str]) -> Rows {
         .collect()
 }
 
-fn filtered<'a>(docs: &'a [Document], pred: impl Fn(&Document) -> bool) -> Vec<&'a Document> {
+fn filtered(docs: &[Document], pred: impl Fn(&Document) -> bool) -> Vec<&Document> {
     docs.iter().filter(|d| pred(d)).collect()
 }
 
