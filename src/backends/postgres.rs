@@ -1,7 +1,19 @@
 //! PostgreSQL backend: a deadpool pool of tokio-postgres connections (no TLS).
 //!
 //! Every statement runs in its own worker task that owns the pooled connection, so
-//! the row stream is `'static`:
+//! the row stream is `'static`.
+//!
+//! Plain reads without a row limit (SQL passed through) take the fast path: the
+//! pooled connection itself is put in read-only mode (`default_transaction_read_only`)
+//! with the statement's `statement_timeout`, both remembered per connection in
+//! [`Sessions`] and re-sent only when they change; the statement is prepared once
+//! per connection (deadpool's statement cache) and its rows stream straight from
+//! `query_raw`, so a repeated statement costs a single round trip. The database still
+//! refuses writes itself (SQLSTATE 25006). Statements that could change the session
+//! (`SET`, `RESET`, `set_config`, transaction control...) never take the fast path,
+//! and every other path forgets what was applied, so the next fast read re-applies it.
+//!
+//! Everything else (row limits, writes) runs in an explicit transaction:
 //!
 //! - `BEGIN READ ONLY` unless writes are allowed and the connection is not read-only;
 //!   `SET LOCAL statement_timeout` bounds each step on the server.
@@ -17,7 +29,8 @@
 //!   closed instead of being returned to the pool (a late cancel signal can then never
 //!   hit another statement). While the worker merely waits for a slow consumer,
 //!   nothing runs on the server: the transaction is rolled back and the connection
-//!   pooled again.
+//!   pooled again. On the fast path the server may still be producing rows, so an
+//!   abandoned or timed-out statement is always cancelled and its connection closed.
 //!
 //! Values are read in PostgreSQL's binary format through [`Raw`], which accepts every
 //! type, and decoded here (numeric, interval, arrays and friends included).
@@ -25,20 +38,22 @@
 //! The worker/channel plumbing at the end of this file (`Msg`, `Sink`, `race`,
 //! `Batcher`, `receive_head`, `command_tag`, `scrub`) is shared with the MySQL backend.
 
+use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::fmt::Write as _;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use async_trait::async_trait;
-use deadpool_postgres::{Manager, Object, Pool, PoolError};
+use deadpool_postgres::{Manager, Object, Pool, PoolError, StatementCache};
+use futures::TryStreamExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tokio_postgres::types::{FromSql, Kind, Type};
+use tokio_postgres::types::{FromSql, Kind, ToSql, Type};
 use tokio_postgres::{CancelToken, NoTls, Row};
 
 use super::types::{BatchBuilder, ColType, Value, BATCH_ROWS};
@@ -70,6 +85,7 @@ pub struct PostgresBackend {
     pool: Pool,
     read_only: bool,
     secrets: Arc<Vec<String>>,
+    sessions: Arc<Sessions>,
 }
 
 impl std::fmt::Debug for PostgresBackend {
@@ -125,6 +141,7 @@ impl PostgresBackend {
             pool,
             read_only: cfg.read_only,
             secrets: Arc::new(secrets),
+            sessions: Arc::default(),
         })
     }
 
@@ -194,6 +211,7 @@ impl Backend for PostgresBackend {
             timeout: opts.timeout,
             deadline: deadline_after(opts.timeout),
             secrets: self.secrets.clone(),
+            sessions: self.sessions.clone(),
         };
         tokio::spawn(job.run(sink));
         receive_head(rx).await
@@ -201,7 +219,7 @@ impl Backend for PostgresBackend {
 
     async fn describe(&self, sql: &str) -> Result<Option<super::Described>, BackendError> {
         let client = self.client().await?;
-        let stmt = tokio::time::timeout(PING_TIMEOUT, client.prepare(sql))
+        let stmt = tokio::time::timeout(PING_TIMEOUT, client.prepare_cached(sql))
             .await
             .map_err(|_| BackendError::Timeout(PING_TIMEOUT))?
             .map_err(|e| pg_error(e, PING_TIMEOUT, &self.secrets))?;
@@ -274,9 +292,15 @@ struct Job {
     timeout: Duration,
     deadline: Instant,
     secrets: Arc<Vec<String>>,
+    sessions: Arc<Sessions>,
 }
 
 impl Job {
+    /// The timeout in whole milliseconds, as `statement_timeout` takes it.
+    fn timeout_ms(&self) -> u64 {
+        u64::try_from(self.timeout.as_millis().clamp(1, i32::MAX as u128)).unwrap_or(1)
+    }
+
     async fn run(self, sink: Sink) {
         let client = match race(self.pool.get(), self.deadline, &sink).await {
             Race::Done(Ok(client)) => client,
@@ -286,8 +310,26 @@ impl Job {
         };
         let cancel = client.cancel_token();
         let mut client = client;
-        let timed_out = match race(self.execute(&mut client, &sink), self.deadline, &sink).await {
+        let fast = self.row_limit.is_none() && self.read_only && !touches_session(&self.sql);
+        if !fast {
+            // The statement may change session settings: whatever was applied for the
+            // fast path is unknown afterwards.
+            self.sessions.forget(&client);
+        }
+        let work = async {
+            if fast {
+                self.stream(&client, &sink).await
+            } else {
+                self.execute(&mut client, &sink).await
+            }
+        };
+        let timed_out = match race(work, self.deadline, &sink).await {
             Race::Done(Ok(())) => return,
+            // A fast-path stream whose consumer went away may still be running.
+            Race::Done(Err(e)) if fast && sink.is_closed() => {
+                cancel_and_discard(client, cancel).await;
+                return sink.fail(e).await;
+            }
             // The failed call is over; the dropped transaction queues its ROLLBACK.
             Race::Done(Err(e)) => return sink.fail(e).await,
             Race::Abandoned => false,
@@ -295,8 +337,9 @@ impl Job {
         };
         // Between portal fetches, while waiting for the consumer, nothing runs on the
         // server: dropping the transaction (ROLLBACK) is enough and the connection
-        // goes back to the pool. Otherwise cancel the running statement.
-        if !sink.was_waiting() {
+        // goes back to the pool. Otherwise (and always on the fast path, where the
+        // server may still be producing rows) cancel the running statement.
+        if fast || !sink.was_waiting() {
             tracing::debug!(timed_out, "cancelling PostgreSQL statement");
             cancel_and_discard(client, cancel).await;
         }
@@ -313,11 +356,11 @@ impl Job {
             .start()
             .await
             .map_err(map)?;
-        let ms = self.timeout.as_millis().clamp(1, i32::MAX as u128);
-        txn.batch_execute(&format!("SET LOCAL statement_timeout = {ms}"))
-            .await
-            .map_err(map)?;
-        let stmt = txn.prepare(&self.sql).await.map_err(map)?;
+        // Pipelined: both requests go out before either answer is awaited.
+        let set_timeout = format!("SET LOCAL statement_timeout = {}", self.timeout_ms());
+        let (set, stmt) = tokio::join!(txn.batch_execute(&set_timeout), txn.prepare(&self.sql));
+        set.map_err(map)?;
+        let stmt = stmt.map_err(map)?;
         if stmt.columns().is_empty() {
             let rows = txn.execute(&stmt, &[]).await.map_err(map)?;
             txn.commit().await.map_err(map)?;
@@ -363,6 +406,132 @@ impl Job {
         drop(portal);
         txn.commit().await.map_err(map)?;
         batcher.finish(sink).await
+    }
+
+    /// The fast path: a read without a row limit, run outside any explicit transaction
+    /// on a connection whose session is read-only with this statement's timeout.
+    async fn stream(&self, client: &Object, sink: &Sink) -> Result<(), BackendError> {
+        let map = |e| pg_error(e, self.timeout, &self.secrets);
+        let ms = self.timeout_ms();
+        if self.sessions.applied(client) != Some(ms) {
+            // Recorded only once the server has taken it.
+            client
+                .batch_execute(&format!(
+                    "SET default_transaction_read_only = on; SET statement_timeout = {ms}"
+                ))
+                .await
+                .map_err(map)?;
+            self.sessions.record(client, ms);
+        }
+        let no_params: [&(dyn ToSql + Sync); 0] = [];
+        let mut retried = false;
+        let (stmt, rows) = loop {
+            let stmt = client.prepare_cached(&self.sql).await.map_err(map)?;
+            match client.query_raw(&stmt, no_params).await {
+                Ok(rows) => break (stmt, rows),
+                // The cached statement's result type changed under it (DDL since it
+                // was prepared): prepare it again, once.
+                Err(e) if !retried && is_stale_plan(&e) => {
+                    tracing::debug!("re-preparing a stale cached PostgreSQL statement");
+                    client.statement_cache.remove(&self.sql, &[]);
+                    retried = true;
+                }
+                Err(e) => return Err(map(e)),
+            }
+        };
+        let mut rows = std::pin::pin!(rows);
+        if stmt.columns().is_empty() {
+            while rows.try_next().await.map_err(map)?.is_some() {}
+            return sink
+                .send(Msg::Command {
+                    tag: command_tag(&self.sql),
+                    rows: rows.rows_affected().unwrap_or(0),
+                })
+                .await;
+        }
+        let kinds: Vec<PgKind> = stmt.columns().iter().map(|c| pg_kind(c.type_())).collect();
+        let columns: Vec<(String, ColType)> = stmt
+            .columns()
+            .iter()
+            .zip(&kinds)
+            .map(|(c, k)| (c.name().to_string(), k.col_type()))
+            .collect();
+        let mut batcher = Batcher::new(&columns, false);
+        // The head goes out once the first row (or the end) arrived, so errors raised
+        // before the first row fail `query` itself rather than the stream.
+        let first = rows.try_next().await.map_err(map)?;
+        sink.send(Msg::Rows(batcher.schema())).await?;
+        if let Some(row) = first {
+            batcher.push(decode_row(&row, &kinds)?, sink).await?;
+            while let Some(row) = rows.try_next().await.map_err(map)? {
+                batcher.push(decode_row(&row, &kinds)?, sink).await?;
+            }
+        }
+        batcher.finish(sink).await
+    }
+}
+
+/// Whether `e` says a cached statement's plan no longer matches its result type.
+fn is_stale_plan(e: &tokio_postgres::Error) -> bool {
+    e.as_db_error().is_some_and(|db| {
+        db.code().code() == "0A000" && db.message().contains("cached plan must not change")
+    })
+}
+
+/// Whether `sql` might change session state (settings, transactions, prepared
+/// statements), so it must not take the fast path: any such keyword anywhere, string
+/// literals included, counts.
+fn touches_session(sql: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "SET", "RESET", "DISCARD", "SET_CONFIG", "BEGIN", "START", "COMMIT", "ROLLBACK", "END",
+        "ABORT", "SAVEPOINT", "RELEASE", "PREPARE", "DEALLOCATE", "EXECUTE", "LOAD", "DO",
+        "CALL", "LOCK", "LISTEN", "UNLISTEN", "CHARACTERISTICS",
+    ];
+    keywords(sql).any(|w| {
+        WORDS.contains(&w.as_str())
+            || w.contains("READ_ONLY")
+            || w.contains("TIMEOUT")
+            || w.contains("SESSION")
+    })
+}
+
+/// Session settings the fast path applied to each pooled connection: the
+/// `statement_timeout` in milliseconds (`default_transaction_read_only` is always on).
+///
+/// Connections are told apart by their statement cache, which lives exactly as long
+/// as the connection; the entry keeps a [`Weak`] to it, so its address cannot be
+/// reused by another connection while the entry exists. Entries of closed connections
+/// are pruned when new ones are recorded.
+#[derive(Default)]
+struct Sessions(Mutex<HashMap<usize, (Weak<StatementCache>, u64)>>);
+
+impl Sessions {
+    fn key(client: &Object) -> usize {
+        Arc::as_ptr(&client.statement_cache) as usize
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<usize, (Weak<StatementCache>, u64)>> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The timeout applied to `client`'s session, if any is known.
+    fn applied(&self, client: &Object) -> Option<u64> {
+        self.map().get(&Self::key(client)).map(|(_, ms)| *ms)
+    }
+
+    /// Remembers that `client`'s session is read-only with a timeout of `ms`.
+    fn record(&self, client: &Object, ms: u64) {
+        let mut map = self.map();
+        map.retain(|_, (cache, _)| cache.strong_count() > 0);
+        map.insert(
+            Self::key(client),
+            (Arc::downgrade(&client.statement_cache), ms),
+        );
+    }
+
+    /// Forgets `client`'s session state (the next fast read applies it again).
+    fn forget(&self, client: &Object) {
+        self.map().remove(&Self::key(client));
     }
 }
 
@@ -1186,6 +1355,11 @@ impl Sink {
 
     async fn closed(&self) {
         self.tx.closed().await
+    }
+
+    /// Whether the consumer went away.
+    pub(super) fn is_closed(&self) -> bool {
+        self.tx.is_closed()
     }
 }
 
