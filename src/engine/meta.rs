@@ -39,6 +39,10 @@ pub struct Health {
 
 /// Whether `sql` reads one of the `dbguru.*` tables.
 pub fn references_meta(sql: &str) -> bool {
+    // Fast path for the common case: most statements never mention the schema.
+    if !sql.to_ascii_lowercase().contains("dbguru") {
+        return false;
+    }
     let Ok(stmts) = Parser::parse_sql(&PostgreSqlDialect {}, sql) else {
         return sql.to_ascii_lowercase().contains("dbguru.");
     };
