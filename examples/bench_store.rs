@@ -15,7 +15,11 @@ use common::*;
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let dir = temp_dir();
-    let lite = sqlite_file(dir.path(), "s.sqlite", "CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1), (2);");
+    let lite = sqlite_file(
+        dir.path(),
+        "s.sqlite",
+        "CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1), (2);",
+    );
     let llm = ScriptedLlm::start().await;
     let store = dir.path().join("store.sqlite");
     let toml = base_config(&format!(
@@ -27,24 +31,38 @@ async fn main() {
     let proxy = start_proxy(&toml).await;
 
     // 1. Cached vs uncached with a 500 ms LLM.
-    llm.set_default(Reply::delayed(Duration::from_millis(500), Reply::text("DATABASE: lite\nSELECT sum(v) AS total FROM t;")));
+    llm.set_default(Reply::delayed(
+        Duration::from_millis(500),
+        Reply::text("DATABASE: lite\nSELECT sum(v) AS total FROM t;"),
+    ));
     let c = proxy.connect().await;
     let t = Instant::now();
-    simple(&c, "ASK 'what is the total?'").await.expect("uncached ask");
+    simple(&c, "ASK 'what is the total?'")
+        .await
+        .expect("uncached ask");
     let uncached = t.elapsed();
     let mut cached = Vec::new();
     for _ in 0..50 {
         let t = Instant::now();
-        simple(&c, "ASK 'what is the total?'").await.expect("cached ask");
+        simple(&c, "ASK 'what is the total?'")
+            .await
+            .expect("cached ask");
         cached.push(t.elapsed());
     }
     cached.sort();
     println!("ASK with the LLM answering after 500 ms:");
     println!("  uncached {:8.2} ms", uncached.as_secs_f64() * 1000.0);
-    println!("  cached   {:8.2} ms p50, {:8.2} ms max (50 runs; LLM requests: {})", cached[25].as_secs_f64() * 1000.0, cached[49].as_secs_f64() * 1000.0, llm.request_count());
+    println!(
+        "  cached   {:8.2} ms p50, {:8.2} ms max (50 runs; LLM requests: {})",
+        cached[25].as_secs_f64() * 1000.0,
+        cached[49].as_secs_f64() * 1000.0,
+        llm.request_count()
+    );
 
     // 2. Throughput, 1 vs 64 sessions, every ASK stored.
-    llm.set_default(Reply::text("DATABASE: lite\nSELECT sum(v) AS total FROM t;"));
+    llm.set_default(Reply::text(
+        "DATABASE: lite\nSELECT sum(v) AS total FROM t;",
+    ));
     let run = |sessions: usize, secs: u64| {
         let proxy = &proxy;
         async move {
@@ -53,7 +71,9 @@ async fn main() {
             for _ in 0..sessions {
                 let c = proxy.connect().await;
                 tasks.push(tokio::spawn(async move {
-                    simple(&c, "SET dbguru.use_cache = off").await.expect("cache off");
+                    simple(&c, "SET dbguru.use_cache = off")
+                        .await
+                        .expect("cache off");
                     let mut n = 0u64;
                     while Instant::now() < deadline {
                         simple(&c, "ASK 'what is the total?'").await.expect("ask");

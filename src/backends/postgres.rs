@@ -483,9 +483,28 @@ fn is_stale_plan(e: &tokio_postgres::Error) -> bool {
 /// literals included, counts.
 fn touches_session(sql: &str) -> bool {
     const WORDS: &[&str] = &[
-        "SET", "RESET", "DISCARD", "SET_CONFIG", "BEGIN", "START", "COMMIT", "ROLLBACK", "END",
-        "ABORT", "SAVEPOINT", "RELEASE", "PREPARE", "DEALLOCATE", "EXECUTE", "LOAD", "DO",
-        "CALL", "LOCK", "LISTEN", "UNLISTEN", "CHARACTERISTICS",
+        "SET",
+        "RESET",
+        "DISCARD",
+        "SET_CONFIG",
+        "BEGIN",
+        "START",
+        "COMMIT",
+        "ROLLBACK",
+        "END",
+        "ABORT",
+        "SAVEPOINT",
+        "RELEASE",
+        "PREPARE",
+        "DEALLOCATE",
+        "EXECUTE",
+        "LOAD",
+        "DO",
+        "CALL",
+        "LOCK",
+        "LISTEN",
+        "UNLISTEN",
+        "CHARACTERISTICS",
     ];
     keywords(sql).any(|w| {
         WORDS.contains(&w.as_str())
@@ -511,7 +530,9 @@ impl Sessions {
     }
 
     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<usize, (Weak<StatementCache>, u64)>> {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The timeout applied to `client`'s session, if any is known.

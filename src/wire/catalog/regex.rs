@@ -60,7 +60,7 @@ pub fn to_globs(re: &str) -> Result<Vec<String>, String> {
             }
             i += 1;
         }
-        if !anchored_end && !(g.ends_with('*') && !g.ends_with("[*]")) {
+        if !anchored_end && (!g.ends_with('*') || g.ends_with("[*]")) {
             g.push('*');
         }
         globs.push(g);

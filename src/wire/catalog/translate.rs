@@ -1284,7 +1284,7 @@ impl Translator<'_> {
                     .skip(1)
                     .step_by(2)
                     .any(|v| hint(v, false) == Some(PgType::Bool));
-                if args.len() % 2 != 0 || bool_value {
+                if !args.len().is_multiple_of(2) || bool_value {
                     return Err(format!("{name}() with these arguments is not supported"));
                 }
                 func("json_object", args)
