@@ -784,6 +784,9 @@ fn portal_params(portal: &Portal<Parsed>, described: &[Type]) -> PgWireResult<Ve
         .collect()
 }
 
+/// Most results parked per connection (see [`Handler::park`]).
+const MAX_PARKED: usize = 8;
+
 /// Results computed at Describe time, parked for Execute.
 #[derive(Default)]
 struct Parked(Mutex<Vec<(String, Outcome)>>);
@@ -939,6 +942,11 @@ impl Handler {
         if let Ok(mut v) = parked.0.lock() {
             v.retain(|(k, _)| *k != key);
             v.push((key, outcome));
+            // A client that describes statements it never executes must not pin live
+            // results (and their database connections) forever: keep the newest few.
+            while v.len() > MAX_PARKED {
+                v.remove(0);
+            }
         };
     }
 
