@@ -26,7 +26,7 @@ use arrow::util::display::{array_value_to_string, ArrayFormatter, FormatOptions}
 use async_trait::async_trait;
 use duckdb::{AccessMode, Config, Connection};
 
-use super::sqlite::{
+use super::blocking::{
     file_stem, first_keyword, join_error, lock, spawn_query, Canceller, Head, Output,
 };
 use super::types::PG_TYPE_KEY;

@@ -5,6 +5,7 @@
 //! database types map onto Arrow, and how the extra PostgreSQL types that Arrow
 //! lacks — numeric, json, uuid — are tagged in field metadata).
 
+mod blocking;
 pub mod duckdb;
 pub mod mongodb;
 pub mod mysql;
