@@ -137,7 +137,7 @@ pub enum QueryResult {
 }
 
 /// The SQL dialect a backend speaks (used by the guard and named in the prompt).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Dialect {
     /// PostgreSQL.
     Postgres,

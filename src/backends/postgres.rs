@@ -6,9 +6,11 @@
 //! Plain reads without a row limit (SQL passed through) take the fast path: the
 //! pooled connection itself is put in read-only mode (`default_transaction_read_only`)
 //! with the statement's `statement_timeout`, both remembered per connection in
-//! [`Sessions`] and re-sent only when they change; the statement is prepared once
-//! per connection (deadpool's statement cache) and its rows stream straight from
-//! `query_raw`, so a repeated statement costs a single round trip. The database still
+//! [`Sessions`] and re-sent only when they change; the statement goes out as the
+//! unnamed statement with Parse, Bind, Describe, Execute and Sync in one write
+//! (`query_typed_raw`), so a statement costs a single round trip and nothing stays
+//! prepared on the server (an empty result is described once more to learn its
+//! columns). The database still
 //! refuses writes itself (SQLSTATE 25006). Statements that could change the session
 //! (`SET`, `RESET`, `set_config`, transaction control...) never take the fast path,
 //! and every other path forgets what was applied, so the next fast read re-applies it.
@@ -219,7 +221,7 @@ impl Backend for PostgresBackend {
 
     async fn describe(&self, sql: &str) -> Result<Option<super::Described>, BackendError> {
         let client = self.client().await?;
-        let stmt = tokio::time::timeout(PING_TIMEOUT, client.prepare_cached(sql))
+        let stmt = tokio::time::timeout(PING_TIMEOUT, client.prepare(sql))
             .await
             .map_err(|_| BackendError::Timeout(PING_TIMEOUT))?
             .map_err(|e| pg_error(e, PING_TIMEOUT, &self.secrets))?;
@@ -423,59 +425,55 @@ impl Job {
                 .map_err(map)?;
             self.sessions.record(client, ms);
         }
-        let no_params: [&(dyn ToSql + Sync); 0] = [];
-        let mut retried = false;
-        let (stmt, rows) = loop {
-            let stmt = client.prepare_cached(&self.sql).await.map_err(map)?;
-            match client.query_raw(&stmt, no_params).await {
-                Ok(rows) => break (stmt, rows),
-                // The cached statement's result type changed under it (DDL since it
-                // was prepared): prepare it again, once.
-                Err(e) if !retried && is_stale_plan(&e) => {
-                    tracing::debug!("re-preparing a stale cached PostgreSQL statement");
-                    client.statement_cache.remove(&self.sql, &[]);
-                    retried = true;
-                }
-                Err(e) => return Err(map(e)),
-            }
-        };
+        // One round trip: Parse, Bind, Describe, Execute and Sync of the unnamed
+        // statement go out together. Nothing stays prepared on the server, so statements
+        // that differ only in their literals (the common case) cannot pile up there.
+        let no_params: [(&(dyn ToSql + Sync), Type); 0] = [];
+        let rows = client
+            .query_typed_raw(&self.sql, no_params)
+            .await
+            .map_err(map)?;
         let mut rows = std::pin::pin!(rows);
-        if stmt.columns().is_empty() {
-            while rows.try_next().await.map_err(map)?.is_some() {}
-            return sink
-                .send(Msg::Command {
-                    tag: command_tag(&self.sql),
-                    rows: rows.rows_affected().unwrap_or(0),
-                })
-                .await;
-        }
-        let kinds: Vec<PgKind> = stmt.columns().iter().map(|c| pg_kind(c.type_())).collect();
-        let columns: Vec<(String, ColType)> = stmt
-            .columns()
-            .iter()
-            .zip(&kinds)
-            .map(|(c, k)| (c.name().to_string(), k.col_type()))
-            .collect();
-        let mut batcher = Batcher::new(&columns, false);
         // The head goes out once the first row (or the end) arrived, so errors raised
         // before the first row fail `query` itself rather than the stream.
         let first = rows.try_next().await.map_err(map)?;
-        sink.send(Msg::Rows(batcher.schema())).await?;
-        if let Some(row) = first {
-            batcher.push(decode_row(&row, &kinds)?, sink).await?;
-            while let Some(row) = rows.try_next().await.map_err(map)? {
-                batcher.push(decode_row(&row, &kinds)?, sink).await?;
+        let Some(first) = first else {
+            // No row carries the columns: describe the statement (Parse and Describe
+            // only, closed again at once) to tell an empty result from a command.
+            let stmt = client.prepare(&self.sql).await.map_err(map)?;
+            if stmt.columns().is_empty() {
+                return sink
+                    .send(Msg::Command {
+                        tag: command_tag(&self.sql),
+                        rows: rows.rows_affected().unwrap_or(0),
+                    })
+                    .await;
             }
+            let columns = columns_of(stmt.columns());
+            let batcher = Batcher::new(&columns.1, false);
+            sink.send(Msg::Rows(batcher.schema())).await?;
+            return batcher.finish(sink).await;
+        };
+        let (kinds, columns) = columns_of(first.columns());
+        let mut batcher = Batcher::new(&columns, false);
+        sink.send(Msg::Rows(batcher.schema())).await?;
+        batcher.push(decode_row(&first, &kinds)?, sink).await?;
+        while let Some(row) = rows.try_next().await.map_err(map)? {
+            batcher.push(decode_row(&row, &kinds)?, sink).await?;
         }
         batcher.finish(sink).await
     }
 }
 
-/// Whether `e` says a cached statement's plan no longer matches its result type.
-fn is_stale_plan(e: &tokio_postgres::Error) -> bool {
-    e.as_db_error().is_some_and(|db| {
-        db.code().code() == "0A000" && db.message().contains("cached plan must not change")
-    })
+/// Decoders and (name, type) pairs of a result's columns.
+fn columns_of(cols: &[tokio_postgres::Column]) -> (Vec<PgKind>, Vec<(String, ColType)>) {
+    let kinds: Vec<PgKind> = cols.iter().map(|c| pg_kind(c.type_())).collect();
+    let columns = cols
+        .iter()
+        .zip(&kinds)
+        .map(|(c, k)| (c.name().to_string(), k.col_type()))
+        .collect();
+    (kinds, columns)
 }
 
 /// Whether `sql` might change session state (settings, transactions, prepared

@@ -268,6 +268,12 @@ impl Visitor for Inspector {
     type Break = ();
 
     fn pre_visit_statement(&mut self, s: &Statement) -> ControlFlow<()> {
+        // A query (SELECT, WITH, VALUES...) is never a denied kind and always a
+        // read-only one; its parts are visited below. Skips printing the statement.
+        if matches!(s, Statement::Query(_)) {
+            self.top = false;
+            return ControlFlow::Continue(());
+        }
         if let Some(kind) = never_allowed(s) {
             self.refusal = Some(GuardError::Forbidden(kind));
             return ControlFlow::Break(());
@@ -297,6 +303,19 @@ impl Visitor for Inspector {
     }
 
     fn pre_visit_table_factor(&mut self, t: &TableFactor) -> ControlFlow<()> {
+        // `FROM 'data.csv'`: DuckDB reads a file named by a string (replacement scan).
+        if let TableFactor::Table { name, .. } = t {
+            let quoted_string = name
+                .0
+                .iter()
+                .any(|p| p.as_ident().is_some_and(|i| i.quote_style == Some('\'')));
+            if quoted_string {
+                self.refusal = Some(GuardError::Forbidden(format!(
+                    "a table named by a string ({name}), which reads a file"
+                )));
+                return ControlFlow::Break(());
+            }
+        }
         let name = match t {
             TableFactor::Table {
                 name,
@@ -396,6 +415,97 @@ pub fn check(
         }
     }
     Ok(Checked { sql: out, is_query })
+}
+
+/// Most statement shapes [`VerdictCache`] remembers; it starts afresh when full.
+const VERDICT_ENTRIES: usize = 4096;
+
+/// Remembers which statement *shapes* passed [`check`] without a row cap, so a
+/// statement that differs from an accepted one only in its numbers (`WHERE id = 7`
+/// after `WHERE id = 3`, the usual shape of application and BI traffic) is not parsed
+/// again.
+///
+/// The shape is the text with every free-standing run of digits replaced by a NUL
+/// byte, which never occurs in statement text on the wire; quoted strings,
+/// identifiers and comments are kept byte for byte. Changing a number cannot change
+/// a statement's kind, its function names, its locks or its statement count, so the
+/// verdict holds for every statement of the shape. Only acceptances are cached:
+/// refusals carry positions and names and are recomputed.
+#[derive(Debug, Default)]
+pub struct VerdictCache {
+    map: std::sync::Mutex<std::collections::HashMap<(Dialect, bool, Vec<u8>), bool>>,
+}
+
+impl VerdictCache {
+    /// [`check`] without a row cap, answered from the cache when the shape passed before.
+    pub fn check(
+        &self,
+        sql: &str,
+        dialect: Dialect,
+        allow_write: bool,
+    ) -> Result<Checked, GuardError> {
+        let trimmed = sql.trim().trim_end_matches(';').trim();
+        if dialect == Dialect::Mongodb || trimmed.is_empty() {
+            return check(sql, dialect, allow_write, None);
+        }
+        let key = (dialect, allow_write, shape(trimmed));
+        let known = self.map.lock().ok().and_then(|m| m.get(&key).copied());
+        if let Some(is_query) = known {
+            return Ok(Checked {
+                sql: trimmed.to_string(),
+                is_query,
+            });
+        }
+        let checked = check(trimmed, dialect, allow_write, None)?;
+        if let Ok(mut m) = self.map.lock() {
+            if m.len() >= VERDICT_ENTRIES {
+                m.clear();
+            }
+            m.insert(key, checked.is_query);
+        }
+        Ok(checked)
+    }
+}
+
+/// The shape of `sql` for [`VerdictCache`]: free-standing digit runs become NUL.
+fn shape(sql: &str) -> Vec<u8> {
+    let b = sql.as_bytes();
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80;
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let end = match c {
+            b'\'' | b'"' | b'`' => b[i + 1..]
+                .iter()
+                .position(|&x| x == c)
+                .map_or(b.len(), |p| i + p + 2),
+            b'-' if b.get(i + 1) == Some(&b'-') => b[i..]
+                .iter()
+                .position(|&x| x == b'\n')
+                .map_or(b.len(), |p| i + p + 1),
+            b'/' if b.get(i + 1) == Some(&b'*') => b[i + 2..]
+                .windows(2)
+                .position(|w| w == b"*/")
+                .map_or(b.len(), |p| i + p + 4),
+            b'0'..=b'9' if i == 0 || !word(b[i - 1]) => {
+                let mut j = i;
+                while j < b.len() && b[j].is_ascii_digit() {
+                    j += 1;
+                }
+                if j == b.len() || !word(b[j]) {
+                    out.push(0);
+                    i = j;
+                    continue;
+                }
+                j
+            }
+            _ => i + 1,
+        };
+        out.extend_from_slice(&b[i..end]);
+        i = end;
+    }
+    out
 }
 
 fn literal_usize(e: &Expr) -> Option<usize> {
@@ -578,6 +688,84 @@ mod tests {
         let c = check("SELECT kind FROM events", Dialect::Mongodb, false, Some(11))
             .expect("sql passes");
         assert_eq!(c.sql, "SELECT kind FROM events LIMIT 11");
+    }
+
+    #[test]
+    fn shapes_differ_only_in_free_standing_numbers() {
+        let a = shape("SELECT a FROM t1 WHERE id = 14718 AND x = 1.5");
+        assert_eq!(a, shape("SELECT a FROM t1 WHERE id = 7 AND x = 22.0"));
+        assert_eq!(a, b"SELECT a FROM t1 WHERE id = \0 AND x = \0.\0".to_vec());
+        // Digits inside words, parameters, strings, identifiers and comments stay.
+        for (x, y) in [
+            ("SELECT * FROM t1", "SELECT * FROM t2"),
+            ("SELECT $1", "SELECT $2"),
+            ("SELECT 1e5", "SELECT 1e6"),
+            ("SELECT 0x1F", "SELECT 0x2F"),
+            ("SELECT '1'", "SELECT '2'"),
+            ("SELECT \"c1\"", "SELECT \"c2\""),
+            ("SELECT 1 -- 1\n", "SELECT 1 -- 2\n"),
+            ("SELECT 1 /* 1 */", "SELECT 1 /* 2 */"),
+            ("SELECT 1 ? 2", "SELECT 1 ? ?"),
+        ] {
+            assert_ne!(shape(x), shape(y), "{x} / {y}");
+        }
+    }
+
+    #[test]
+    fn cached_verdicts_match_the_checks() {
+        let cache = VerdictCache::default();
+        for _ in 0..2 {
+            let c = cache
+                .check(
+                    "SELECT abalance FROM a WHERE aid = 5;",
+                    Dialect::Postgres,
+                    false,
+                )
+                .expect("read passes");
+            assert_eq!(c.sql, "SELECT abalance FROM a WHERE aid = 5");
+            assert!(c.is_query);
+        }
+        // Same shape as the accepted statement, different number: answered from the cache.
+        let c = cache
+            .check(
+                "SELECT abalance FROM a WHERE aid = 77",
+                Dialect::Postgres,
+                false,
+            )
+            .expect("same shape passes");
+        assert_eq!(c.sql, "SELECT abalance FROM a WHERE aid = 77");
+        // The verdict is per dialect and per write permission; refusals are never cached.
+        for _ in 0..2 {
+            assert!(cache
+                .check("DELETE FROM a WHERE aid = 5", Dialect::Postgres, false)
+                .is_err());
+        }
+        assert!(cache
+            .check("DELETE FROM a WHERE aid = 5", Dialect::Postgres, true)
+            .is_ok());
+        assert!(cache
+            .check("DELETE FROM a WHERE aid = 6", Dialect::Postgres, false)
+            .is_err());
+        assert!(cache
+            .check(
+                "SELECT pg_read_file('/etc/passwd', 0, 10)",
+                Dialect::Postgres,
+                false
+            )
+            .is_err());
+        assert!(cache
+            .check("SELECT 1; SELECT 2", Dialect::Postgres, false)
+            .is_err());
+    }
+
+    #[test]
+    fn duckdb_file_scans_by_string_are_refused() {
+        for sql in [
+            "SELECT * FROM '/etc/passwd'",
+            "SELECT * FROM 'data.csv' AS d",
+        ] {
+            assert!(check(sql, Dialect::Duckdb, false, None).is_err(), "{sql}");
+        }
     }
 
     #[test]

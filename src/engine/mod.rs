@@ -186,6 +186,7 @@ pub struct Engine {
     llm: Arc<dyn Llm>,
     permits: Arc<Semaphore>,
     caches: cache::Caches,
+    verdicts: guard::VerdictCache,
     /// Chat sessions and history.
     pub store: Arc<crate::store::Store>,
     health: std::sync::Mutex<std::collections::HashMap<String, meta::Health>>,
@@ -254,6 +255,7 @@ impl Engine {
             llm,
             permits,
             caches,
+            verdicts: guard::VerdictCache::default(),
             store: Arc::new(store),
             health: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
@@ -775,7 +777,7 @@ impl Engine {
         let c = self
             .conn(connection)
             .filter(|c| user.may_use(&c.cfg.name))?;
-        guard::check(sql, c.backend.dialect(), true, None).ok()?;
+        self.verdicts.check(sql, c.backend.dialect(), true).ok()?;
         c.backend.describe(sql).await.ok().flatten()
     }
 
@@ -805,12 +807,12 @@ impl Engine {
             ))));
         }
         let allow_write = session.allow_write && user.may_write && !c.cfg.read_only;
-        let checked =
-            guard::check(sql, c.backend.dialect(), allow_write, None).map_err(|error| {
-                EngineError::Guard {
-                    connection: c.cfg.name.clone(),
-                    error,
-                }
+        let checked = self
+            .verdicts
+            .check(sql, c.backend.dialect(), allow_write)
+            .map_err(|error| EngineError::Guard {
+                connection: c.cfg.name.clone(),
+                error,
             })?;
         let timeout = c
             .cfg
