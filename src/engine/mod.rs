@@ -767,18 +767,29 @@ impl Engine {
     }
 
     /// Parameter types and result schema of plain SQL on a connection, where the
-    /// database can describe it without running it.
+    /// database can describe it without running it. `Ok(None)` when it cannot (the
+    /// backend does not describe, or the guard refuses the statement, which its
+    /// execution then reports); a database error (unknown column, syntax) is returned,
+    /// so Describe fails the way PostgreSQL's own does.
     pub async fn describe_sql(
         &self,
         connection: &str,
         sql: &str,
         user: &UserConfig,
-    ) -> Option<backends::Described> {
-        let c = self
-            .conn(connection)
-            .filter(|c| user.may_use(&c.cfg.name))?;
-        self.verdicts.check(sql, c.backend.dialect(), true).ok()?;
-        c.backend.describe(sql).await.ok().flatten()
+    ) -> Result<Option<backends::Described>, EngineError> {
+        let Some(c) = self.conn(connection).filter(|c| user.may_use(&c.cfg.name)) else {
+            return Ok(None);
+        };
+        if self.verdicts.check(sql, c.backend.dialect(), true).is_err() {
+            return Ok(None);
+        }
+        c.backend
+            .describe(sql)
+            .await
+            .map_err(|error| EngineError::Backend {
+                connection: c.cfg.name.clone(),
+                error,
+            })
     }
 
     /// Runs plain SQL on one connection (the session's target).

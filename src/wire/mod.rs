@@ -10,6 +10,7 @@ pub mod command;
 pub mod encode;
 pub mod errors;
 pub mod probes;
+mod protocol;
 
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
@@ -28,6 +29,7 @@ use pgwire::api::stmt::{QueryParser, StoredStatement};
 use pgwire::api::store::PortalStore;
 use pgwire::api::{ClientInfo, ClientPortalStore, PgWireServerHandlers, Type};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::extendedquery::{Bind, Close, Describe, Execute, Parse, Sync as PgSync};
 use pgwire::messages::response::NoticeResponse;
 use pgwire::messages::PgWireBackendMessage;
 
@@ -648,13 +650,7 @@ impl SimpleQueryHandler for Handler {
         }
         let mut status = client.transaction_status();
         client.set_state(State::QueryInProgress);
-        let cancel = match client
-            .session_extensions()
-            .get::<Arc<pgwire::api::ConnectionHandle>>()
-        {
-            Some(h) => Some(h.start_query().await),
-            None => None,
-        };
+        let cancel = cancel_receiver(client).await;
         let work = SimpleQueryHandler::do_query(self, client, &query.query);
         let responses = match cancel {
             Some(rx) => {
@@ -754,6 +750,19 @@ impl SimpleQueryHandler for Handler {
     }
 }
 
+/// Fires when a CancelRequest for this connection arrives while a query runs.
+async fn cancel_receiver<C: ClientInfo>(
+    client: &C,
+) -> Option<futures::channel::oneshot::Receiver<()>> {
+    match client
+        .session_extensions()
+        .get::<Arc<pgwire::api::ConnectionHandle>>()
+    {
+        Some(h) => Some(h.start_query().await),
+        None => None,
+    }
+}
+
 /// Parameter types the proxy described per statement (when the client sent none), so
 /// Bind decodes with exactly the described types.
 #[derive(Default)]
@@ -800,6 +809,66 @@ impl ExtendedQueryHandler for Handler {
         self.parser.clone()
     }
 
+    async fn on_parse<C>(&self, client: &mut C, message: Parse) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Parsed>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        protocol::parse(self, client, message).await
+    }
+
+    async fn on_bind<C>(&self, client: &mut C, message: Bind) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Parsed>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        protocol::bind(client, message).await
+    }
+
+    async fn on_describe<C>(&self, client: &mut C, message: Describe) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Parsed>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        protocol::describe(self, client, message).await
+    }
+
+    async fn on_execute<C>(&self, client: &mut C, message: Execute) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Parsed>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        protocol::execute(self, client, message).await
+    }
+
+    async fn on_sync<C>(&self, client: &mut C, message: PgSync) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Parsed>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        protocol::sync(client, message).await
+    }
+
+    async fn on_close<C>(&self, client: &mut C, message: Close) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Parsed>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        protocol::close(client, message).await
+    }
+
     async fn do_query<C>(
         &self,
         client: &mut C,
@@ -840,7 +909,12 @@ impl ExtendedQueryHandler for Handler {
             let session = Self::snapshot(&self.slot(client));
             if let Ok(user) = self.user_config(&session.user) {
                 if let Some(target) = session.target_connection(&self.engine.config, &user) {
-                    if let Some(d) = self.engine.describe_sql(&target, sql, &user).await {
+                    let described = self
+                        .engine
+                        .describe_sql(&target, sql, &user)
+                        .await
+                        .map_err(|e| user_error(engine_error(&e)))?;
+                    if let Some(d) = described {
                         server_types = d
                             .params
                             .iter()

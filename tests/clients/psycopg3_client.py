@@ -88,6 +88,16 @@ def run():
             status = conn.info.transaction_status
             check(status == TransactionStatus.INTRANS,
                   f"after ROLLBACK TO SAVEPOINT the ReadyForQuery status is {status.name}, want INTRANS")
+            # An error over the extended protocol (a bound parameter forces
+            # Parse/Bind/Execute/Sync), raised by the target database itself, leaves the
+            # block usable too: dbguru forwards no transaction, so nothing is aborted.
+            try:
+                conn.execute("SELECT no_such_column FROM orders WHERE id = %s", (PASSTHROUGH_ID,))
+            except psycopg.errors.UndefinedColumn:
+                pass
+            status = conn.info.transaction_status
+            check(status == TransactionStatus.INTRANS,
+                  f"after an extended-protocol error in a block the status is {status.name}, want INTRANS")
             cur = conn.execute("SELECT id, customer, amount FROM orders WHERE id = %s", (PASSTHROUGH_ID,))
             check_passthrough_row(cur.fetchone(), "after ROLLBACK TO SAVEPOINT")
         check(conn.info.transaction_status == TransactionStatus.IDLE, f"status {conn.info.transaction_status.name} after COMMIT")
