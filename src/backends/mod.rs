@@ -12,6 +12,7 @@ pub mod mysql;
 pub mod postgres;
 pub mod sqlite;
 pub mod types;
+mod worker;
 
 use std::sync::Arc;
 use std::time::Duration;

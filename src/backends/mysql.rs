@@ -34,10 +34,10 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, OptsBuilder, Pool, PoolConstraints, Row};
 use tokio::time::Instant;
 
-use super::postgres::{
+use super::types::{ColType, Value};
+use super::worker::{
     channel, command_tag, deadline_after, race, receive_head, scrub, Batcher, Msg, Race, Sink,
 };
-use super::types::{ColType, Value};
 use super::{
     Backend, BackendError, ColumnInfo, Dialect, QueryOptions, QueryResult, SchemaInfo, TableInfo,
 };

@@ -420,6 +420,9 @@ pub fn check(
 /// Most statement shapes [`VerdictCache`] remembers; it starts afresh when full.
 const VERDICT_ENTRIES: usize = 4096;
 
+/// Dialect, write permission and statement shape.
+type ShapeKey = (Dialect, bool, Vec<u8>);
+
 /// Remembers which statement *shapes* passed [`check`] without a row cap, so a
 /// statement that differs from an accepted one only in its numbers (`WHERE id = 7`
 /// after `WHERE id = 3`, the usual shape of application and BI traffic) is not parsed
@@ -433,7 +436,7 @@ const VERDICT_ENTRIES: usize = 4096;
 /// refusals carry positions and names and are recomputed.
 #[derive(Debug, Default)]
 pub struct VerdictCache {
-    map: std::sync::Mutex<std::collections::HashMap<(Dialect, bool, Vec<u8>), bool>>,
+    map: std::sync::Mutex<std::collections::HashMap<ShapeKey, bool>>,
 }
 
 impl VerdictCache {
