@@ -135,3 +135,119 @@ async fn empty_results_keep_their_columns() {
     assert_eq!(described, Some(vec!["n".to_string(), "h".to_string()]));
     assert_eq!(completed, Some(0));
 }
+
+/// Values that would break a careless substitution into the statement text.
+const TRICKY: &[&str] = &[
+    "it's",
+    r"back\slash",
+    r"\' OR 1=1 -- ",
+    "-- not a comment",
+    "$1",
+    "",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bound_values_arrive_intact_in_postgres_and_mariadb() {
+    let pg = postgres().await;
+    let (_, pg_url) = pg.fresh_database("bind").await;
+    let my = mariadb().await;
+    let (_, my_url) = my.fresh_database("bind").await;
+    let proxy = start_proxy(&base_config(&format!(
+        "{}{}",
+        url_connection_toml("pg", "postgres", &pg_url),
+        url_connection_toml("my", "mysql", &my_url)
+    )))
+    .await;
+    let c = proxy.connect().await;
+    for (target, sql) in [
+        ("pg", "SELECT $1::text AS v, 10 - $2::int AS d"),
+        ("my", "SELECT CONCAT($1, '') AS v, 10 -$2 AS d"),
+    ] {
+        simple(&c, &format!("SET dbguru.target = '{target}'"))
+            .await
+            .expect("target");
+        for v in TRICKY {
+            let rows = c
+                .query_typed(
+                    sql,
+                    &[
+                        (v, tokio_postgres::types::Type::TEXT),
+                        (&"-5", tokio_postgres::types::Type::TEXT),
+                    ],
+                )
+                .await
+                .unwrap_or_else(|e| panic!("{target} {v:?}: {e}"));
+            assert_eq!(rows.len(), 1, "{target} {v:?}");
+            assert_eq!(rows[0].get::<_, String>(0), *v, "{target}: value as bound");
+            let d: String = match rows[0].try_get::<_, i64>(1) {
+                Ok(n) => n.to_string(),
+                Err(_) => rows[0].get::<_, i32>(1).to_string(),
+            };
+            assert_eq!(d, "15", "{target}: 10 - (-5)");
+        }
+        // NULL stays NULL.
+        let rows = c
+            .query_typed(
+                sql,
+                &[
+                    (&None::<String>, tokio_postgres::types::Type::TEXT),
+                    (&"1", tokio_postgres::types::Type::TEXT),
+                ],
+            )
+            .await
+            .expect("null");
+        assert_eq!(rows[0].get::<_, Option<String>>(0), None, "{target}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_binds_parameters_and_keeps_the_statement_prepared() {
+    let pg = postgres().await;
+    let (db, url) = pg.fresh_database("prep").await;
+    pg.exec_in(
+        &db,
+        "CREATE TABLE prep_items (id int PRIMARY KEY, name text)",
+    )
+    .await;
+    pg.exec_in(
+        &db,
+        "INSERT INTO prep_items SELECT g, 'n' || g FROM generate_series(1, 50) g",
+    )
+    .await;
+    let proxy = start_proxy(&base_config(&url_connection_toml("pg", "postgres", &url))).await;
+    let c = proxy.connect().await;
+    let mark = pg.log_mark();
+    let stmt = c
+        .prepare("SELECT name FROM prep_items WHERE id = $1")
+        .await
+        .expect("prepare");
+    for id in 1..=20i32 {
+        let rows = c.query(&stmt, &[&id]).await.expect("query");
+        assert_eq!(rows[0].get::<_, String>(0), format!("n{id}"));
+    }
+    // The database bound the values to one named statement, prepared once and executed
+    // 20 times (log_statement = all logs `execute <name>: <text>` per execution); no
+    // value was pasted into the text.
+    let log = pg.statement_log_since(mark);
+    let text = "SELECT name FROM prep_items WHERE id = $1";
+    let named = log
+        .lines()
+        .filter(|l| l.contains("execute s") && l.ends_with(text))
+        .count();
+    assert!(
+        named >= 20,
+        "executions of the named statement: {named}\n{log}"
+    );
+    assert!(
+        !log.contains("prep_items WHERE id = 7"),
+        "a value was pasted into the text:\n{log}"
+    );
+    // A schema change under the prepared statement: prepared again, once.
+    pg.exec_in(
+        &db,
+        "ALTER TABLE prep_items ALTER COLUMN name TYPE varchar(20)",
+    )
+    .await;
+    let rows = c.query(&stmt, &[&3i32]).await.expect("after ALTER");
+    assert_eq!(rows[0].get::<_, String>(0), "n3");
+}

@@ -9,6 +9,7 @@ mod blocking;
 pub mod duckdb;
 pub mod mongodb;
 pub mod mysql;
+pub mod params;
 pub mod postgres;
 pub mod sqlite;
 pub mod types;
@@ -185,6 +186,25 @@ pub trait Backend: Send + Sync {
     /// database can tell (PostgreSQL prepares it). Default: `None` (unknown).
     async fn describe(&self, _sql: &str) -> Result<Option<Described>, BackendError> {
         Ok(None)
+    }
+
+    /// Whether the database binds `$n` parameters itself ([`Backend::query_params`]).
+    /// Default: no — callers substitute the values as literals first
+    /// ([`params::interpolate`]).
+    fn binds_parameters(&self) -> bool {
+        false
+    }
+
+    /// Runs `sql`, whose `$n` placeholders the database binds to `params` (text values;
+    /// `None` is NULL). Default: the values substituted as literals.
+    async fn query_params(
+        &self,
+        sql: &str,
+        params: &[Option<String>],
+        opts: &QueryOptions,
+    ) -> Result<QueryResult, BackendError> {
+        self.query(&params::interpolate(sql, params, self.dialect()), opts)
+            .await
     }
 }
 

@@ -97,6 +97,29 @@ impl std::fmt::Debug for PostgresBackend {
 }
 
 impl PostgresBackend {
+    /// Runs `sql` with `params` bound to its placeholders in a worker task.
+    async fn run(
+        &self,
+        sql: &str,
+        params: Vec<Option<String>>,
+        opts: &QueryOptions,
+    ) -> Result<QueryResult, BackendError> {
+        let (sink, rx) = channel();
+        let job = Job {
+            pool: self.pool.clone(),
+            sql: sql.to_string(),
+            params,
+            read_only: self.read_only || !opts.allow_write,
+            row_limit: opts.row_limit,
+            timeout: opts.timeout,
+            deadline: deadline_after(opts.timeout),
+            secrets: self.secrets.clone(),
+            sessions: self.sessions.clone(),
+        };
+        tokio::spawn(job.run(sink));
+        receive_head(rx).await
+    }
+
     /// Builds the pool from `cfg.url` (a `postgres://` URL or key=value string) with at
     /// most `cfg.pool_size` connections (minimum 1). Does no I/O; fails only when the
     /// URL is missing or invalid. `connect_timeout` defaults to 10 s and
@@ -202,19 +225,20 @@ impl Backend for PostgresBackend {
     }
 
     async fn query(&self, sql: &str, opts: &QueryOptions) -> Result<QueryResult, BackendError> {
-        let (sink, rx) = channel();
-        let job = Job {
-            pool: self.pool.clone(),
-            sql: sql.to_string(),
-            read_only: self.read_only || !opts.allow_write,
-            row_limit: opts.row_limit,
-            timeout: opts.timeout,
-            deadline: deadline_after(opts.timeout),
-            secrets: self.secrets.clone(),
-            sessions: self.sessions.clone(),
-        };
-        tokio::spawn(job.run(sink));
-        receive_head(rx).await
+        self.run(sql, Vec::new(), opts).await
+    }
+
+    fn binds_parameters(&self) -> bool {
+        true
+    }
+
+    async fn query_params(
+        &self,
+        sql: &str,
+        params: &[Option<String>],
+        opts: &QueryOptions,
+    ) -> Result<QueryResult, BackendError> {
+        self.run(sql, params.to_vec(), opts).await
     }
 
     async fn describe(&self, sql: &str) -> Result<Option<super::Described>, BackendError> {
@@ -287,6 +311,8 @@ fn short_type_name(name: &str) -> String {
 struct Job {
     pool: Pool,
     sql: String,
+    /// Values of the `$n` placeholders, sent as text for the server to parse.
+    params: Vec<Option<String>>,
     read_only: bool,
     row_limit: Option<usize>,
     timeout: Duration,
@@ -296,6 +322,12 @@ struct Job {
 }
 
 impl Job {
+    /// The bound values, sent in text format for the server to parse by the types it
+    /// inferred for the placeholders (as for a literal).
+    fn text_params(&self) -> impl ExactSizeIterator<Item = TextParam<'_>> {
+        self.params.iter().map(|p| TextParam(p.as_deref()))
+    }
+
     /// The timeout in whole milliseconds, as `statement_timeout` takes it.
     fn timeout_ms(&self) -> u64 {
         u64::try_from(self.timeout.as_millis().clamp(1, i32::MAX as u128)).unwrap_or(1)
@@ -362,7 +394,10 @@ impl Job {
         set.map_err(map)?;
         let stmt = stmt.map_err(map)?;
         if stmt.columns().is_empty() {
-            let rows = txn.execute(&stmt, &[]).await.map_err(map)?;
+            let rows = txn
+                .execute_raw(&stmt, self.text_params())
+                .await
+                .map_err(map)?;
             txn.commit().await.map_err(map)?;
             return sink
                 .send(Msg::Command {
@@ -379,7 +414,7 @@ impl Job {
             .map(|(c, k)| (c.name().to_string(), k.col_type()))
             .collect();
         let mut batcher = Batcher::new(&columns, !self.read_only);
-        let portal = txn.bind(&stmt, &[]).await.map_err(map)?;
+        let portal = txn.bind_raw(&stmt, self.text_params()).await.map_err(map)?;
         // The head goes out after the first chunk, so errors raised before the first
         // row (timeouts included) fail `query` itself rather than the stream.
         let mut head = Some(batcher.schema());
@@ -426,11 +461,37 @@ impl Job {
         // One round trip: Parse, Bind, Describe, Execute and Sync of the unnamed
         // statement go out together. Nothing stays prepared on the server, so statements
         // that differ only in their literals (the common case) cannot pile up there.
-        let no_params: [(&(dyn ToSql + Sync), Type); 0] = [];
-        let rows = client
-            .query_typed_raw(&self.sql, no_params)
-            .await
-            .map_err(map)?;
+        //
+        // With bound parameters (the extended protocol) the text repeats, so it is
+        // prepared once per connection and then costs Bind/Execute/Sync only, the plan
+        // reused as PostgreSQL reuses it for a direct client. The per-connection cache
+        // is bounded: past [`PREPARED_PER_CONNECTION`] statements it starts afresh (the
+        // dropped statements are closed on the server).
+        let rows = if self.params.is_empty() {
+            let no_params: [(&(dyn ToSql + Sync), Type); 0] = [];
+            client
+                .query_typed_raw(&self.sql, no_params)
+                .await
+                .map_err(map)?
+        } else {
+            if client.statement_cache.size() >= PREPARED_PER_CONNECTION {
+                client.statement_cache.clear();
+            }
+            let mut retried = false;
+            loop {
+                let stmt = client.prepare_cached(&self.sql).await.map_err(map)?;
+                match client.query_raw(&stmt, self.text_params()).await {
+                    Ok(rows) => break rows,
+                    // The cached statement's result type changed under it (DDL since
+                    // it was prepared): prepare it again, once.
+                    Err(e) if !retried && is_stale_plan(&e) => {
+                        client.statement_cache.remove(&self.sql, &[]);
+                        retried = true;
+                    }
+                    Err(e) => return Err(map(e)),
+                }
+            }
+        };
         let mut rows = std::pin::pin!(rows);
         // The head goes out once the first row (or the end) arrived, so errors raised
         // before the first row fail `query` itself rather than the stream.
@@ -461,6 +522,46 @@ impl Job {
         }
         batcher.finish(sink).await
     }
+}
+
+/// Statements with bound parameters kept prepared per pooled connection.
+const PREPARED_PER_CONNECTION: usize = 256;
+
+/// A bound value in PostgreSQL's text format (`None`: NULL), accepted for any type.
+#[derive(Debug)]
+struct TextParam<'a>(Option<&'a str>);
+
+impl ToSql for TextParam<'_> {
+    fn to_sql(
+        &self,
+        _ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<tokio_postgres::types::IsNull, Box<dyn StdError + Sync + Send>> {
+        match self.0 {
+            Some(v) => {
+                out.extend_from_slice(v.as_bytes());
+                Ok(tokio_postgres::types::IsNull::No)
+            }
+            None => Ok(tokio_postgres::types::IsNull::Yes),
+        }
+    }
+
+    fn accepts(_ty: &Type) -> bool {
+        true
+    }
+
+    fn encode_format(&self, _ty: &Type) -> tokio_postgres::types::Format {
+        tokio_postgres::types::Format::Text
+    }
+
+    tokio_postgres::types::to_sql_checked!();
+}
+
+/// Whether `e` says a cached statement's plan no longer matches its result type.
+fn is_stale_plan(e: &tokio_postgres::Error) -> bool {
+    e.as_db_error().is_some_and(|db| {
+        db.code().code() == "0A000" && db.message().contains("cached plan must not change")
+    })
 }
 
 /// Decoders and (name, type) pairs of a result's columns.

@@ -792,11 +792,15 @@ impl Engine {
             })
     }
 
-    /// Runs plain SQL on one connection (the session's target).
+    /// Runs plain SQL on one connection (the session's target), with the values bound to
+    /// its `$n` placeholders (extended protocol): bound by the database where it can
+    /// (PostgreSQL), otherwise substituted as literals of its dialect before the guard
+    /// checks the statement.
     pub async fn run_sql(
         &self,
         connection: &str,
         sql: &str,
+        params: &[Option<String>],
         session: &Session,
         user: &UserConfig,
     ) -> Result<SqlOutcome, EngineError> {
@@ -818,6 +822,14 @@ impl Engine {
             ))));
         }
         let allow_write = session.allow_write && user.may_write && !c.cfg.read_only;
+        let bind = !params.is_empty() && c.backend.binds_parameters();
+        let interpolated;
+        let sql = if params.is_empty() || bind {
+            sql
+        } else {
+            interpolated = backends::params::interpolate(sql, params, c.backend.dialect());
+            interpolated.as_str()
+        };
         let checked = self
             .verdicts
             .check(sql, c.backend.dialect(), allow_write)
@@ -834,14 +846,15 @@ impl Engine {
             timeout,
             allow_write,
         };
-        let r = c
-            .backend
-            .query(&checked.sql, &opts)
-            .await
-            .map_err(|error| EngineError::Backend {
-                connection: c.cfg.name.clone(),
-                error,
-            })?;
+        let r = if bind {
+            c.backend.query_params(&checked.sql, params, &opts).await
+        } else {
+            c.backend.query(&checked.sql, &opts).await
+        };
+        let r = r.map_err(|error| EngineError::Backend {
+            connection: c.cfg.name.clone(),
+            error,
+        })?;
         Ok(match r {
             QueryResult::Rows(s) => SqlOutcome::Rows(s),
             QueryResult::Command { tag, rows } => SqlOutcome::Command { tag, rows },

@@ -33,6 +33,7 @@ use pgwire::messages::extendedquery::{Bind, Close, Describe, Execute, Parse, Syn
 use pgwire::messages::response::NoticeResponse;
 use pgwire::messages::PgWireBackendMessage;
 
+use crate::backends::params::interpolate;
 use crate::backends::types::{ColType, Value};
 use crate::config::UserConfig;
 use crate::engine::plan::PlannedQuery;
@@ -457,7 +458,8 @@ impl Handler {
                         .into_iter()
                         .map(|(name, schema)| catalog::CatalogSchema { name, schema })
                         .collect();
-                    return match catalog::answer(&interpolate(&sql, params), &schemas) {
+                    let sql = interpolate(&sql, params, crate::backends::Dialect::Postgres);
+                    return match catalog::answer(&sql, &schemas) {
                         Ok((schema, batches)) => Ok(Outcome::Rows(schema, batches)),
                         Err(msg) => Err(error("0A000", msg, None)),
                     };
@@ -469,15 +471,14 @@ impl Handler {
                         Err(e) => Err(engine_error(&e)),
                     };
                 }
-                let sql = if params.is_empty() {
-                    sql
-                } else {
-                    interpolate(&sql, params)
-                };
                 let target = session
                     .target_connection(&cfg, &user)
                     .ok_or_else(|| engine_error(&EngineError::NoConnections))?;
-                match self.engine.run_sql(&target, &sql, &session, &user).await {
+                match self
+                    .engine
+                    .run_sql(&target, &sql, params, &session, &user)
+                    .await
+                {
                     Ok(SqlOutcome::Rows(stream)) => Ok(Outcome::Stream(stream)),
                     Ok(SqlOutcome::Command { tag, rows }) => {
                         Ok(Outcome::Tag(Tag::new(&tag).with_rows(rows as usize)))
@@ -566,63 +567,6 @@ impl Handler {
             Outcome::TxEnd(t) => Response::TransactionEnd(t),
         }
     }
-}
-
-/// Substitutes `$n` placeholders with quoted literals (text parameters).
-fn interpolate(sql: &str, params: &[Option<String>]) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let chars: Vec<char> = sql.chars().collect();
-    let mut i = 0;
-    let mut quote: Option<char> = None;
-    while i < chars.len() {
-        let c = chars[i];
-        if let Some(q) = quote {
-            out.push(c);
-            if c == q {
-                quote = None;
-            }
-            i += 1;
-            continue;
-        }
-        if c == '\'' || c == '"' {
-            quote = Some(c);
-            out.push(c);
-            i += 1;
-            continue;
-        }
-        if c == '$' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()) {
-            let mut j = i + 1;
-            while j < chars.len() && chars[j].is_ascii_digit() {
-                j += 1;
-            }
-            let n: usize = chars[i + 1..j]
-                .iter()
-                .collect::<String>()
-                .parse()
-                .unwrap_or(0);
-            match params.get(n.wrapping_sub(1)) {
-                Some(Some(v)) => {
-                    if !v.is_empty()
-                        && v.parse::<f64>().is_ok()
-                        && !v.contains(['e', 'E', 'n', 'N', 'i', 'I'])
-                    {
-                        out.push_str(v);
-                    } else {
-                        out.push('\'');
-                        out.push_str(&v.replace('\'', "''"));
-                        out.push('\'');
-                    }
-                }
-                Some(None) => out.push_str("NULL"),
-                None => out.extend(chars[i..j].iter()),
-            }
-            i = j;
-            continue;
-        }
-        out.push(c);
-        i += 1;
-    }
-    out
 }
 
 #[async_trait]
@@ -1121,23 +1065,5 @@ impl PgWireServerHandlers for Factory {
 
     fn cancel_handler(&self) -> Arc<impl pgwire::api::cancel::CancelHandler> {
         self.cancel.clone()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn interpolation_quotes_text() {
-        assert_eq!(
-            interpolate(
-                "SELECT $1, $2, '$1'",
-                &[Some("it's".into()), Some("42".into())]
-            ),
-            "SELECT 'it''s', 42, '$1'"
-        );
-        assert_eq!(interpolate("SELECT $1", &[None]), "SELECT NULL");
-        assert_eq!(count_params("SELECT $1 + $12, '$99'"), Some(12));
     }
 }
