@@ -596,16 +596,7 @@ impl SimpleQueryHandler for Handler {
         client.set_state(State::QueryInProgress);
         let cancel = cancel_receiver(client).await;
         let work = SimpleQueryHandler::do_query(self, client, &query.query);
-        let responses = match cancel {
-            Some(rx) => {
-                futures::pin_mut!(work);
-                match futures::future::select(work, rx).await {
-                    futures::future::Either::Left((r, _)) => r,
-                    futures::future::Either::Right(_) => Err(PgWireError::QueryCanceled),
-                }
-            }
-            None => work.await,
-        };
+        let responses = until_cancelled(cancel, work).await;
         let responses = match responses {
             Ok(r) => r,
             Err(e) => {
@@ -704,6 +695,24 @@ async fn cancel_receiver<C: ClientInfo>(
     {
         Some(h) => Some(h.start_query().await),
         None => None,
+    }
+}
+
+/// Runs `work` unless the CancelRequest behind `cancel` arrives first: then `work` is
+/// dropped (which cancels the LLM call and every backend query) and the answer is 57014.
+async fn until_cancelled<T>(
+    cancel: Option<futures::channel::oneshot::Receiver<()>>,
+    work: impl std::future::Future<Output = PgWireResult<T>>,
+) -> PgWireResult<T> {
+    match cancel {
+        Some(rx) => {
+            futures::pin_mut!(work);
+            match futures::future::select(work, rx).await {
+                futures::future::Either::Left((r, _)) => r,
+                futures::future::Either::Right(_) => Err(PgWireError::QueryCanceled),
+            }
+        }
+        None => work.await,
     }
 }
 

@@ -215,16 +215,7 @@ where
     if !started {
         let cancel = super::cancel_receiver(client).await;
         let work = h.do_query(client, portal.as_ref(), max_rows);
-        let response = match cancel {
-            Some(rx) => {
-                futures::pin_mut!(work);
-                match futures::future::select(work, rx).await {
-                    futures::future::Either::Left((r, _)) => r,
-                    futures::future::Either::Right(_) => Err(PgWireError::QueryCanceled),
-                }
-            }
-            None => work.await,
-        }?;
+        let response = super::until_cancelled(cancel, work).await?;
         let tag = match response {
             Response::Query(results) => {
                 portal.start(results).await;
