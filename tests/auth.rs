@@ -50,6 +50,11 @@ async fn scram_user_connects_with_the_right_password_only() {
         .await
         .expect_err("wrong password refused");
     assert!(sqlstate(&err).is_some_and(|s| s.starts_with("28")), "{err}");
+    assert!(
+        error_message(&err).contains("\"sam\""),
+        "the error names the user: {}",
+        error_message(&err)
+    );
     let err = p
         .connect_as("nobody", "x")
         .await

@@ -267,8 +267,13 @@ impl StartupHandler for Startup {
                     }
                     Ok(AuthOutcome::InProgress) => Ok(()),
                     Err(e) => {
-                        tracing::info!(user = ?client.metadata().get("user"), peer = %client.socket_addr(), "authentication failed");
-                        Err(e)
+                        let user = client.metadata().get("user").cloned().unwrap_or_default();
+                        tracing::info!(user = %user, peer = %client.socket_addr(), "authentication failed");
+                        // SCRAM's last step knows no user name: name the one who logged in.
+                        Err(match e {
+                            PgWireError::InvalidPassword(_) => PgWireError::InvalidPassword(user),
+                            other => other,
+                        })
                     }
                 }
             }
