@@ -243,7 +243,9 @@ impl Backend for PostgresBackend {
 
     async fn describe(&self, sql: &str) -> Result<Option<super::Described>, BackendError> {
         let client = self.client().await?;
-        let stmt = tokio::time::timeout(PING_TIMEOUT, client.prepare(sql))
+        // Only statements with parameters are described, and those run through the
+        // per-connection statement cache too: prepare once, reuse when they execute.
+        let stmt = tokio::time::timeout(PING_TIMEOUT, prepared(&client, sql))
             .await
             .map_err(|_| BackendError::Timeout(PING_TIMEOUT))?
             .map_err(|e| pg_error(e, PING_TIMEOUT, &self.secrets))?;
@@ -252,11 +254,7 @@ impl Backend for PostgresBackend {
             .iter()
             .map(|t| pg_kind(t).col_type())
             .collect();
-        let columns: Vec<(String, ColType)> = stmt
-            .columns()
-            .iter()
-            .map(|c| (c.name().to_string(), pg_kind(c.type_()).col_type()))
-            .collect();
+        let (_, columns) = columns_of(stmt.columns());
         Ok(Some(super::Described {
             params,
             schema: super::types::schema_of(&columns),
@@ -406,13 +404,7 @@ impl Job {
                 })
                 .await;
         }
-        let kinds: Vec<PgKind> = stmt.columns().iter().map(|c| pg_kind(c.type_())).collect();
-        let columns: Vec<(String, ColType)> = stmt
-            .columns()
-            .iter()
-            .zip(&kinds)
-            .map(|(c, k)| (c.name().to_string(), k.col_type()))
-            .collect();
+        let (kinds, columns) = columns_of(stmt.columns());
         let mut batcher = Batcher::new(&columns, !self.read_only);
         let portal = txn.bind_raw(&stmt, self.text_params()).await.map_err(map)?;
         // The head goes out after the first chunk, so errors raised before the first
@@ -474,12 +466,9 @@ impl Job {
                 .await
                 .map_err(map)?
         } else {
-            if client.statement_cache.size() >= PREPARED_PER_CONNECTION {
-                client.statement_cache.clear();
-            }
             let mut retried = false;
             loop {
-                let stmt = client.prepare_cached(&self.sql).await.map_err(map)?;
+                let stmt = prepared(client, &self.sql).await.map_err(map)?;
                 match client.query_raw(&stmt, self.text_params()).await {
                     Ok(rows) => break rows,
                     // The cached statement's result type changed under it (DDL since
@@ -526,6 +515,18 @@ impl Job {
 
 /// Statements with bound parameters kept prepared per pooled connection.
 const PREPARED_PER_CONNECTION: usize = 256;
+
+/// `sql` prepared on `client` through its statement cache, which starts afresh once it
+/// holds [`PREPARED_PER_CONNECTION`] statements (the dropped ones are closed on the server).
+async fn prepared(
+    client: &Object,
+    sql: &str,
+) -> Result<tokio_postgres::Statement, tokio_postgres::Error> {
+    if client.statement_cache.size() >= PREPARED_PER_CONNECTION {
+        client.statement_cache.clear();
+    }
+    client.prepare_cached(sql).await
+}
 
 /// A bound value in PostgreSQL's text format (`None`: NULL), accepted for any type.
 #[derive(Debug)]

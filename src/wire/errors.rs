@@ -107,3 +107,8 @@ pub fn stream_error(e: BackendError) -> PgWireError {
 pub fn user_error(e: ErrorInfo) -> PgWireError {
     PgWireError::UserError(Box::new(e))
 }
+
+/// COPY in either direction: not supported (0A000).
+pub fn copy_unsupported() -> ErrorInfo {
+    error("0A000", "COPY is not supported through dbguru", None)
+}

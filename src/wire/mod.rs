@@ -633,7 +633,7 @@ impl SimpleQueryHandler for Handler {
                         .await?
                 }
                 Response::CopyIn(_) | Response::CopyOut(_) | Response::CopyBoth(_) => {
-                    let e = error("0A000", "COPY is not supported through dbguru", None);
+                    let e = errors::copy_unsupported();
                     client
                         .feed(PgWireBackendMessage::ErrorResponse(e.into()))
                         .await?;

@@ -240,11 +240,9 @@ where
             }
             Response::Error(e) => return Err(PgWireError::UserError(e)),
             Response::CopyIn(_) | Response::CopyOut(_) | Response::CopyBoth(_) => {
-                return Err(PgWireError::UserError(Box::new(error(
-                    "0A000",
-                    "COPY is not supported through dbguru",
-                    None,
-                ))))
+                return Err(PgWireError::UserError(Box::new(
+                    super::errors::copy_unsupported(),
+                )))
             }
         };
         if let Some(tag) = tag {
