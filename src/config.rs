@@ -269,10 +269,18 @@ pub struct LimitsConfig {
     /// How often every connection is pinged for `dbguru.connections`. Default 30s.
     #[serde(default = "default_health", with = "duration_str")]
     pub health_interval: Duration,
+    /// Longest a transaction block may sit idle before the proxy rolls it back and
+    /// returns its connection. Default 60s.
+    #[serde(default = "default_idle_in_transaction", with = "duration_str")]
+    pub idle_in_transaction: Duration,
 }
 
 fn default_health() -> Duration {
     Duration::from_secs(30)
+}
+
+fn default_idle_in_transaction() -> Duration {
+    Duration::from_secs(60)
 }
 
 /// `[cache]`
@@ -318,6 +326,7 @@ impl Default for LimitsConfig {
             timeout: default_timeout(),
             max_concurrency: default_concurrency(),
             health_interval: default_health(),
+            idle_in_transaction: default_idle_in_transaction(),
         }
     }
 }

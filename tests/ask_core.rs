@@ -335,6 +335,7 @@ async fn read_only_backends_are_refused_by_the_database_itself() {
             row_limit: None,
             timeout: Duration::from_secs(10),
             allow_write: true,
+            ..Default::default()
         };
         let r = backend.query("DELETE FROM customers", &opts).await;
         match r {

@@ -11,6 +11,8 @@
 //! - Result batches are normalized ([`normalize_batch`]) to the Arrow types the rest of
 //!   dbguru understands.
 
+mod lease;
+
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -183,6 +185,10 @@ impl Backend for DuckdbBackend {
             },
         )
         .await
+    }
+
+    async fn begin(&self, opts: &super::TxOptions) -> Result<Box<dyn super::Lease>, BackendError> {
+        self.begin_lease(opts).await
     }
 
     async fn ping(&self) -> Result<(), BackendError> {
@@ -775,6 +781,7 @@ mod tests {
             row_limit,
             timeout: Duration::from_secs(20),
             allow_write,
+            ..Default::default()
         }
     }
 
@@ -977,6 +984,7 @@ mod tests {
             row_limit: None,
             timeout: Duration::from_millis(300),
             allow_write: false,
+            ..Default::default()
         };
         let started = Instant::now();
         let outcome = match b.query("SELECT range FROM range(10000000000)", &o).await {
@@ -1063,6 +1071,7 @@ mod tests {
             row_limit: None,
             timeout: Duration::from_millis(300),
             allow_write: false,
+            ..Default::default()
         };
         let started = Instant::now();
         let err = b

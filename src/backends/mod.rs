@@ -51,6 +51,9 @@ pub enum BackendError {
     /// Anything else (I/O on a database file, a panicked worker thread).
     #[error("{0}")]
     Other(String),
+    /// The database kind cannot do this (transactions on MongoDB).
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 impl BackendError {
@@ -106,6 +109,22 @@ pub struct QueryOptions {
     /// Whether the statement may write. Backends run reads inside read-only
     /// transactions (where the database has them) unless this is true.
     pub allow_write: bool,
+    /// Session parameters applied to this statement only (`SET LOCAL name = literal`
+    /// inside its transaction; PostgreSQL only — the proxy refuses them for other
+    /// kinds). Values are SQL literals, already quoted.
+    pub settings: Arc<Vec<(String, String)>>,
+}
+
+impl Default for QueryOptions {
+    /// No row limit, a 30 s timeout, read-only, no settings.
+    fn default() -> Self {
+        QueryOptions {
+            row_limit: None,
+            timeout: Duration::from_secs(30),
+            allow_write: false,
+            settings: Arc::default(),
+        }
+    }
 }
 
 /// A stream of Arrow batches with a known schema.
@@ -188,6 +207,15 @@ pub trait Backend: Send + Sync {
         Ok(None)
     }
 
+    /// Starts a transaction block on a connection pinned to the caller until
+    /// [`Lease::finish`]. Default: unsupported (MongoDB).
+    async fn begin(&self, _opts: &TxOptions) -> Result<Box<dyn Lease>, BackendError> {
+        Err(BackendError::Unsupported(format!(
+            "transactions are not supported on {} connections",
+            self.dialect().name()
+        )))
+    }
+
     /// Whether the database binds `$n` parameters itself ([`Backend::query_params`]).
     /// Default: no — callers substitute the values as literals first
     /// ([`params::interpolate`]).
@@ -205,6 +233,58 @@ pub trait Backend: Send + Sync {
     ) -> Result<QueryResult, BackendError> {
         self.query(&params::interpolate(sql, params, self.dialect()), opts)
             .await
+    }
+}
+
+/// How a transaction block starts.
+#[derive(Debug, Clone, Default)]
+pub struct TxOptions {
+    /// Read-only: the database refuses writes for the whole block, and where it has
+    /// them the block reads one snapshot (`REPEATABLE READ READ ONLY`).
+    pub read_only: bool,
+    /// Session parameters for the block (PostgreSQL: `SET LOCAL` after `BEGIN`), values
+    /// already SQL literals.
+    pub settings: Arc<Vec<(String, String)>>,
+}
+
+/// One database connection pinned to one client for a transaction block
+/// (`BEGIN` … `COMMIT`/`ROLLBACK`). Dropping a lease without [`Lease::finish`] (the
+/// client went away) rolls the transaction back and never returns a connection that
+/// is inside a transaction to a pool.
+#[async_trait]
+pub trait Lease: Send + Sync {
+    /// Runs one statement inside the block (as [`Backend::query_params`] does outside
+    /// one). The next statement waits until this one's rows were read.
+    async fn query(
+        &self,
+        sql: &str,
+        params: &[Option<String>],
+        opts: &QueryOptions,
+    ) -> Result<QueryResult, BackendError>;
+
+    /// Runs a transaction-control statement the proxy built itself (`SAVEPOINT x`,
+    /// `ROLLBACK TO SAVEPOINT x`, `RELEASE SAVEPOINT x`).
+    async fn control(&self, sql: &str) -> Result<(), BackendError>;
+
+    /// Ends the block with `COMMIT` (`true`) or `ROLLBACK`, and gives the connection back.
+    async fn finish(self: Box<Self>, commit: bool) -> Result<(), BackendError>;
+}
+
+/// How long [`Lease::finish`] waits for a statement of the block whose rows are still
+/// being read (a suspended portal) before it gives up on the connection.
+pub const FINISH_WAIT: Duration = Duration::from_secs(5);
+
+/// What [`Lease::finish`] answers when a result of the block is still being read after
+/// [`FINISH_WAIT`]: the connection is closed when that result goes (the server rolls the
+/// block back), so a ROLLBACK succeeds and a COMMIT fails.
+pub fn finish_while_busy(commit: bool) -> Result<(), BackendError> {
+    if commit {
+        Err(BackendError::Query {
+            sqlstate: Some("55000".into()),
+            message: "COMMIT failed: a result of this transaction block was still being read; the block was rolled back".into(),
+        })
+    } else {
+        Ok(())
     }
 }
 

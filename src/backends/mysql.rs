@@ -24,6 +24,8 @@
 //! Column types come from the result set metadata, so the schema is known before the
 //! first row (and for empty results).
 
+mod lease;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -182,9 +184,14 @@ impl Backend for MysqlBackend {
             deadline: deadline_after(opts.timeout),
             secrets: self.secrets.clone(),
             idle: AtomicBool::new(true),
+            in_transaction: false,
         };
         tokio::spawn(job.run(sink));
         receive_head(rx).await
+    }
+
+    async fn begin(&self, opts: &super::TxOptions) -> Result<Box<dyn super::Lease>, BackendError> {
+        self.begin_lease(opts).await
     }
 
     async fn ping(&self) -> Result<(), BackendError> {
@@ -232,6 +239,9 @@ struct Job {
     secrets: Arc<Vec<String>>,
     /// False while a statement may run on the connection or its rows are unread.
     idle: AtomicBool,
+    /// Runs inside a transaction block, whose own access mode applies (the per-statement
+    /// read-only settings cannot change inside a transaction).
+    in_transaction: bool,
 }
 
 impl Job {
@@ -293,12 +303,15 @@ impl Job {
         };
         self.idle.store(false, Ordering::Release);
         let text = if is_mariadb(conn) {
-            mariadb_statement(&self.sql, self.read_only, self.timeout)
+            let read_only = self.read_only && !self.in_transaction;
+            mariadb_statement(&self.sql, read_only, self.timeout)
         } else {
-            let mode = if self.read_only { "ONLY" } else { "WRITE" };
-            conn.query_drop(format!("SET SESSION TRANSACTION READ {mode}"))
-                .await
-                .map_err(map)?;
+            if !self.in_transaction {
+                let mode = if self.read_only { "ONLY" } else { "WRITE" };
+                conn.query_drop(format!("SET SESSION TRANSACTION READ {mode}"))
+                    .await
+                    .map_err(map)?;
+            }
             let ms = server_limit(self.timeout)
                 .as_millis()
                 .clamp(1, u128::from(u32::MAX));

@@ -3,22 +3,21 @@
 //! Every statement runs in its own worker task that owns the pooled connection, so
 //! the row stream is `'static`.
 //!
-//! Plain reads without a row limit (SQL passed through) take the fast path: the
-//! pooled connection itself is put in read-only mode (`default_transaction_read_only`)
-//! with the statement's `statement_timeout`, both remembered per connection in
-//! [`Sessions`] and re-sent only when they change; the statement goes out as the
-//! unnamed statement with Parse, Bind, Describe, Execute and Sync in one write
-//! (`query_typed_raw`), so a statement costs a single round trip and nothing stays
-//! prepared on the server (an empty result is described once more to learn its
-//! columns). The database still
-//! refuses writes itself (SQLSTATE 25006). Statements that could change the session
-//! (`SET`, `RESET`, `set_config`, transaction control...) never take the fast path,
-//! and every other path forgets what was applied, so the next fast read re-applies it.
+//! Plain reads without a row limit (SQL passed through) take the fast path: one round
+//! trip carries `BEGIN READ ONLY; SET LOCAL statement_timeout …; SET LOCAL <session
+//! parameters>` and the statement as the unnamed statement (Parse, Bind, Describe,
+//! Execute, Sync: `query_typed_raw`), so nothing stays prepared on the server and the
+//! transaction is read-only before the statement's first instruction — no function it
+//! calls can turn that off. The COMMIT goes out after the last row (an empty result is
+//! described once more to learn its columns). Statements that could change the session
+//! (`SET`, `set_config`, transaction control...) never take the fast path.
 //!
 //! Everything else (row limits, writes) runs in an explicit transaction:
 //!
 //! - `BEGIN READ ONLY` unless writes are allowed and the connection is not read-only;
-//!   `SET LOCAL statement_timeout` bounds each step on the server.
+//!   `SET LOCAL statement_timeout` bounds each step on the server. After a statement
+//!   that could write, the connection's session state is reset (`RESET ALL`, temp
+//!   tables, advisory locks, cursors) before it goes back to the pool.
 //! - Row-returning statements are bound to a portal and fetched in chunks of at most
 //!   [`BATCH_ROWS`] rows, never more than the row limit, so the server produces only
 //!   what is asked for.
@@ -40,14 +39,15 @@
 //! The worker/channel plumbing (`Msg`, `Sink`, `race`, `Batcher`, `receive_head`,
 //! `command_tag`, `scrub`) lives in [`super::worker`], shared with the MySQL backend.
 
-use std::collections::HashMap;
+mod lease;
+
 use std::error::Error as StdError;
 use std::fmt::Write as _;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use deadpool_postgres::{Manager, Object, Pool, PoolError, StatementCache};
+use deadpool_postgres::{Manager, Object, Pool, PoolError};
 use futures::TryStreamExt;
 use tokio::time::Instant;
 use tokio_postgres::types::{FromSql, Kind, ToSql, Type};
@@ -85,7 +85,6 @@ pub struct PostgresBackend {
     pool: Pool,
     read_only: bool,
     secrets: Arc<Vec<String>>,
-    sessions: Arc<Sessions>,
 }
 
 impl std::fmt::Debug for PostgresBackend {
@@ -114,7 +113,7 @@ impl PostgresBackend {
             timeout: opts.timeout,
             deadline: deadline_after(opts.timeout),
             secrets: self.secrets.clone(),
-            sessions: self.sessions.clone(),
+            settings: opts.settings.clone(),
         };
         tokio::spawn(job.run(sink));
         receive_head(rx).await
@@ -164,7 +163,6 @@ impl PostgresBackend {
             pool,
             read_only: cfg.read_only,
             secrets: Arc::new(secrets),
-            sessions: Arc::default(),
         })
     }
 
@@ -261,6 +259,10 @@ impl Backend for PostgresBackend {
         }))
     }
 
+    async fn begin(&self, opts: &super::TxOptions) -> Result<Box<dyn super::Lease>, BackendError> {
+        self.begin_lease(opts).await
+    }
+
     async fn ping(&self) -> Result<(), BackendError> {
         let work = async {
             let client = self.client().await?;
@@ -316,10 +318,24 @@ struct Job {
     timeout: Duration,
     deadline: Instant,
     secrets: Arc<Vec<String>>,
-    sessions: Arc<Sessions>,
+    /// Session parameters for this statement (`SET LOCAL`), values already literals.
+    settings: Arc<Vec<(String, String)>>,
 }
 
 impl Job {
+    /// `SET LOCAL` of the statement timeout and the session's parameters, one
+    /// statement each, to run inside the statement's transaction.
+    fn set_locals(&self) -> String {
+        let mut s = format!("SET LOCAL statement_timeout = {}", self.timeout_ms());
+        for (name, value) in self.settings.iter() {
+            s.push_str(&format!(
+                "; SET LOCAL \"{}\" = {value}",
+                name.replace('"', "\"\"")
+            ));
+        }
+        s
+    }
+
     /// The bound values, sent in text format for the server to parse by the types it
     /// inferred for the placeholders (as for a literal).
     fn text_params(&self) -> impl ExactSizeIterator<Item = TextParam<'_>> {
@@ -341,11 +357,6 @@ impl Job {
         let cancel = client.cancel_token();
         let mut client = client;
         let fast = self.row_limit.is_none() && self.read_only && !touches_session(&self.sql);
-        if !fast {
-            // The statement may change session settings: whatever was applied for the
-            // fast path is unknown afterwards.
-            self.sessions.forget(&client);
-        }
         let work = async {
             if fast {
                 self.stream(&client, &sink).await
@@ -354,7 +365,16 @@ impl Job {
             }
         };
         let timed_out = match race(work, self.deadline, &sink).await {
-            Race::Done(Ok(())) => return,
+            Race::Done(Ok(())) if self.read_only => return,
+            // A statement that could write may have left session state behind (a temp
+            // table, a session setting, an advisory lock, a held cursor): reset it before
+            // the connection serves anyone else, or close the connection.
+            Race::Done(Ok(())) => {
+                if client.batch_execute(RESET_SESSION).await.is_err() {
+                    drop(Object::take(client));
+                }
+                return;
+            }
             // A fast-path stream whose consumer went away may still be running.
             Race::Done(Err(e)) if fast && sink.is_closed() => {
                 cancel_and_discard(client, cancel).await;
@@ -387,8 +407,8 @@ impl Job {
             .await
             .map_err(map)?;
         // Pipelined: both requests go out before either answer is awaited.
-        let set_timeout = format!("SET LOCAL statement_timeout = {}", self.timeout_ms());
-        let (set, stmt) = tokio::join!(txn.batch_execute(&set_timeout), txn.prepare(&self.sql));
+        let set_locals = self.set_locals();
+        let (set, stmt) = tokio::join!(txn.batch_execute(&set_locals), txn.prepare(&self.sql));
         set.map_err(map)?;
         let stmt = stmt.map_err(map)?;
         if stmt.columns().is_empty() {
@@ -435,52 +455,60 @@ impl Job {
         batcher.finish(sink).await
     }
 
-    /// The fast path: a read without a row limit, run outside any explicit transaction
-    /// on a connection whose session is read-only with this statement's timeout.
+    /// The fast path: a read without a row limit, in a `READ ONLY` transaction opened
+    /// in the same round trip as the statement (`BEGIN READ ONLY; SET LOCAL …` is sent
+    /// together with Parse/Bind/Execute). A transaction's read-only flag cannot be
+    /// turned off after its first statement, so no function the statement calls
+    /// (`set_config`, `query_to_xml` running a string) can make it write; the COMMIT
+    /// goes out after the last row, off the client's critical path.
     async fn stream(&self, client: &Object, sink: &Sink) -> Result<(), BackendError> {
         let map = |e| pg_error(e, self.timeout, &self.secrets);
-        let ms = self.timeout_ms();
-        if self.sessions.applied(client) != Some(ms) {
-            // Recorded only once the server has taken it.
-            client
-                .batch_execute(&format!(
-                    "SET default_transaction_read_only = on; SET statement_timeout = {ms}"
-                ))
-                .await
-                .map_err(map)?;
-            self.sessions.record(client, ms);
-        }
-        // One round trip: Parse, Bind, Describe, Execute and Sync of the unnamed
-        // statement go out together. Nothing stays prepared on the server, so statements
-        // that differ only in their literals (the common case) cannot pile up there.
+        let begin = format!("BEGIN READ ONLY; {}", self.set_locals());
+        // One round trip: `BEGIN READ ONLY; SET LOCAL …`, then Parse, Bind, Describe,
+        // Execute and Sync of the unnamed statement, then COMMIT, all queued before any
+        // answer is awaited. Nothing stays prepared on the server, so statements that
+        // differ only in their literals (the common case) cannot pile up there.
         //
         // With bound parameters (the extended protocol) the text repeats, so it is
-        // prepared once per connection and then costs Bind/Execute/Sync only, the plan
-        // reused as PostgreSQL reuses it for a direct client. The per-connection cache
-        // is bounded: past [`PREPARED_PER_CONNECTION`] statements it starts afresh (the
-        // dropped statements are closed on the server).
-        let rows = if self.params.is_empty() {
+        // prepared once per connection (Parse only, outside the transaction: nothing
+        // runs) and then costs Bind/Execute/Sync only, the plan reused as PostgreSQL
+        // reuses it for a direct client. The per-connection cache is bounded: past
+        // [`PREPARED_PER_CONNECTION`] statements it starts afresh (the dropped
+        // statements are closed on the server).
+        let (rows, commit) = if self.params.is_empty() {
             let no_params: [(&(dyn ToSql + Sync), Type); 0] = [];
-            client
-                .query_typed_raw(&self.sql, no_params)
-                .await
-                .map_err(map)?
+            pipelined(client, &begin, client.query_typed_raw(&self.sql, no_params)).await
         } else {
-            let mut retried = false;
-            loop {
-                let stmt = prepared(client, &self.sql).await.map_err(map)?;
-                match client.query_raw(&stmt, self.text_params()).await {
-                    Ok(rows) => break rows,
-                    // The cached statement's result type changed under it (DDL since
-                    // it was prepared): prepare it again, once.
-                    Err(e) if !retried && is_stale_plan(&e) => {
-                        client.statement_cache.remove(&self.sql, &[]);
-                        retried = true;
-                    }
-                    Err(e) => return Err(map(e)),
+            let stmt = prepared(client, &self.sql).await.map_err(map)?;
+            let (rows, commit) =
+                pipelined(client, &begin, client.query_raw(&stmt, self.text_params())).await;
+            match rows {
+                // The cached statement's result type changed under it (DDL since it was
+                // prepared): prepare it again, once, in a fresh transaction (the queued
+                // COMMIT ended the failed one).
+                Err(e) if is_stale_plan(&e) => {
+                    commit.await.map_err(map)?;
+                    client.statement_cache.remove(&self.sql, &[]);
+                    let stmt = prepared(client, &self.sql).await.map_err(map)?;
+                    pipelined(client, &begin, client.query_raw(&stmt, self.text_params())).await
                 }
+                other => (other, commit),
             }
         };
+        let rows = rows.map_err(map)?;
+        self.stream_rows(client, sink, rows).await?;
+        // The COMMIT was sent with the statement; its answer follows the last row.
+        commit.await.map_err(map)
+    }
+
+    /// Streams the rows of the fast path into `sink`.
+    async fn stream_rows(
+        &self,
+        client: &Object,
+        sink: &Sink,
+        rows: tokio_postgres::RowStream,
+    ) -> Result<(), BackendError> {
+        let map = |e| pg_error(e, self.timeout, &self.secrets);
         let mut rows = std::pin::pin!(rows);
         // The head goes out once the first row (or the end) arrived, so errors raised
         // before the first row fail `query` itself rather than the stream.
@@ -511,6 +539,56 @@ impl Job {
         }
         batcher.finish(sink).await
     }
+}
+
+/// Resets a pooled connection's session state (what `DISCARD ALL` does, except that
+/// the connection's prepared statements stay: they are the pool's statement cache).
+const RESET_SESSION: &str = "CLOSE ALL; RESET ALL; UNLISTEN *; \
+    SELECT pg_advisory_unlock_all(); DISCARD TEMP; DISCARD SEQUENCES";
+
+/// The COMMIT of [`pipelined`], already sent.
+type Commit<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<(), tokio_postgres::Error>> + Send + 'a>,
+>;
+
+/// Queues `begin` (a simple query), `query` and `COMMIT` on `client` in this order
+/// before awaiting any answer — each tokio-postgres request is sent on its future's
+/// first poll — so the three cost one round trip. Returns the query's rows (or the
+/// error of `begin`, then of the query) and the COMMIT still to be awaited, after the
+/// rows. A failed statement leaves its transaction aborted, and the queued COMMIT then
+/// ends it (as a ROLLBACK), so the connection is idle again either way.
+async fn pipelined<'a, Q>(
+    client: &'a Object,
+    begin: &str,
+    query: Q,
+) -> (
+    Result<tokio_postgres::RowStream, tokio_postgres::Error>,
+    Commit<'a>,
+)
+where
+    Q: std::future::Future<Output = Result<tokio_postgres::RowStream, tokio_postgres::Error>>
+        + Send,
+{
+    use std::task::Poll;
+    let mut begin_f = Box::pin(client.batch_execute(begin));
+    let mut query_f = Box::pin(query);
+    let mut commit_f: Commit<'a> = Box::pin(client.batch_execute("COMMIT"));
+    let began = futures::poll!(begin_f.as_mut());
+    let queried = futures::poll!(query_f.as_mut());
+    let committed = futures::poll!(commit_f.as_mut());
+    let began = match began {
+        Poll::Ready(r) => r,
+        Poll::Pending => begin_f.await,
+    };
+    let rows = match queried {
+        Poll::Ready(r) => r,
+        Poll::Pending => query_f.await,
+    };
+    let commit: Commit<'a> = match committed {
+        Poll::Ready(r) => Box::pin(futures::future::ready(r)),
+        Poll::Pending => commit_f,
+    };
+    (began.and(rows), commit)
 }
 
 /// Statements with bound parameters kept prepared per pooled connection.
@@ -610,48 +688,6 @@ fn touches_session(sql: &str) -> bool {
             || w.contains("TIMEOUT")
             || w.contains("SESSION")
     })
-}
-
-/// Session settings the fast path applied to each pooled connection: the
-/// `statement_timeout` in milliseconds (`default_transaction_read_only` is always on).
-///
-/// Connections are told apart by their statement cache, which lives exactly as long
-/// as the connection; the entry keeps a [`Weak`] to it, so its address cannot be
-/// reused by another connection while the entry exists. Entries of closed connections
-/// are pruned when new ones are recorded.
-#[derive(Default)]
-struct Sessions(Mutex<HashMap<usize, (Weak<StatementCache>, u64)>>);
-
-impl Sessions {
-    fn key(client: &Object) -> usize {
-        Arc::as_ptr(&client.statement_cache) as usize
-    }
-
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<usize, (Weak<StatementCache>, u64)>> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// The timeout applied to `client`'s session, if any is known.
-    fn applied(&self, client: &Object) -> Option<u64> {
-        self.map().get(&Self::key(client)).map(|(_, ms)| *ms)
-    }
-
-    /// Remembers that `client`'s session is read-only with a timeout of `ms`.
-    fn record(&self, client: &Object, ms: u64) {
-        let mut map = self.map();
-        map.retain(|_, (cache, _)| cache.strong_count() > 0);
-        map.insert(
-            Self::key(client),
-            (Arc::downgrade(&client.statement_cache), ms),
-        );
-    }
-
-    /// Forgets `client`'s session state (the next fast read applies it again).
-    fn forget(&self, client: &Object) {
-        self.map().remove(&Self::key(client));
-    }
 }
 
 /// Cancels whatever runs on `client`, waits until the server answered everything

@@ -15,6 +15,8 @@
 //! The blocking-worker machinery in the second half of this file ([`Canceller`],
 //! [`spawn_query`], [`first_keyword`]) is shared with the DuckDB backend.
 
+mod lease;
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -138,6 +140,13 @@ impl Backend for SqliteBackend {
             },
         )
         .await
+    }
+
+    async fn begin(
+        &self,
+        opts: &crate::backends::TxOptions,
+    ) -> Result<Box<dyn crate::backends::Lease>, BackendError> {
+        self.begin_lease(opts).await
     }
 
     async fn ping(&self) -> Result<(), BackendError> {
@@ -574,6 +583,7 @@ mod tests {
             row_limit,
             timeout: Duration::from_secs(10),
             allow_write,
+            ..Default::default()
         }
     }
 
@@ -780,6 +790,7 @@ mod tests {
             row_limit: None,
             timeout: Duration::from_millis(200),
             allow_write: false,
+            ..Default::default()
         };
         let sql =
             "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) \
@@ -809,6 +820,7 @@ mod tests {
             row_limit: None,
             timeout: Duration::from_secs(600),
             allow_write: false,
+            ..Default::default()
         };
         let idle_before = lock(&b.pool.idle).len();
         let r = tokio::time::timeout(Duration::from_millis(200), b.query(sql, &o)).await;

@@ -151,7 +151,7 @@ pub struct Checked {
     pub is_query: bool,
 }
 
-fn parser_dialect(d: Dialect) -> Box<dyn SqlDialect> {
+pub(crate) fn parser_dialect(d: Dialect) -> Box<dyn SqlDialect> {
     match d {
         Dialect::Postgres => Box::new(PostgreSqlDialect {}),
         Dialect::Mysql => Box::new(MySqlDialect {}),

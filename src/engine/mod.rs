@@ -6,8 +6,12 @@ pub mod cache;
 pub mod combine;
 pub mod guard;
 pub mod meta;
+mod passthrough;
 pub mod plan;
 pub mod prompt;
+pub mod route;
+pub mod settings;
+pub mod tx;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -69,6 +73,20 @@ pub enum EngineError {
     /// Could not start (bad file path, demo creation).
     #[error("{0}")]
     Startup(String),
+    /// A statement naming tables of several connections (`0A000`).
+    #[error(transparent)]
+    Route(#[from] route::RouteError),
+    /// A `SET` the proxy refuses or cannot honour.
+    #[error(transparent)]
+    Setting(#[from] settings::SettingError),
+    /// Transaction-block rules (no block open, unknown savepoint, aborted block).
+    #[error("{message}")]
+    Block {
+        /// SQLSTATE (`25P01`, `25P02`, `3B001`, …).
+        sqlstate: &'static str,
+        /// Message.
+        message: String,
+    },
 }
 
 /// A message for the client that does not stop the statement.
@@ -110,6 +128,7 @@ pub fn backend_sqlstate(e: &BackendError) -> &str {
         BackendError::Timeout(_) => "57014",
         BackendError::ReadOnly(_) => "25006",
         BackendError::Convert(_) => "22000",
+        BackendError::Unsupported(_) => "0A000",
     }
 }
 
@@ -705,6 +724,7 @@ impl Engine {
             row_limit: Some(cap + 1),
             timeout,
             allow_write,
+            settings: Arc::default(),
         };
         let work = async {
             match c.backend.query(sql, &opts).await? {
@@ -764,101 +784,6 @@ impl Engine {
             .map_err(|_| BackendError::Timeout(timeout))??;
         run.elapsed = started.elapsed();
         Ok(run)
-    }
-
-    /// Parameter types and result schema of plain SQL on a connection, where the
-    /// database can describe it without running it. `Ok(None)` when it cannot (the
-    /// backend does not describe, or the guard refuses the statement, which its
-    /// execution then reports); a database error (unknown column, syntax) is returned,
-    /// so Describe fails the way PostgreSQL's own does.
-    pub async fn describe_sql(
-        &self,
-        connection: &str,
-        sql: &str,
-        user: &UserConfig,
-    ) -> Result<Option<backends::Described>, EngineError> {
-        let Some(c) = self.conn(connection).filter(|c| user.may_use(&c.cfg.name)) else {
-            return Ok(None);
-        };
-        if self.verdicts.check(sql, c.backend.dialect(), true).is_err() {
-            return Ok(None);
-        }
-        c.backend
-            .describe(sql)
-            .await
-            .map_err(|error| EngineError::Backend {
-                connection: c.cfg.name.clone(),
-                error,
-            })
-    }
-
-    /// Runs plain SQL on one connection (the session's target), with the values bound to
-    /// its `$n` placeholders (extended protocol): bound by the database where it can
-    /// (PostgreSQL), otherwise substituted as literals of its dialect before the guard
-    /// checks the statement.
-    pub async fn run_sql(
-        &self,
-        connection: &str,
-        sql: &str,
-        params: &[Option<String>],
-        session: &Session,
-        user: &UserConfig,
-    ) -> Result<SqlOutcome, EngineError> {
-        let c = self.conn(connection).ok_or_else(|| {
-            EngineError::Session(SessionError::UnknownConnection {
-                name: connection.to_string(),
-                known: self
-                    .conns
-                    .iter()
-                    .map(|c| c.cfg.name.clone())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
-        })?;
-        if !user.may_use(&c.cfg.name) {
-            return Err(EngineError::Session(SessionError::NotPermitted(format!(
-                "user \"{}\" may not use connection \"{}\"",
-                user.name, c.cfg.name
-            ))));
-        }
-        let allow_write = session.allow_write && user.may_write && !c.cfg.read_only;
-        let bind = !params.is_empty() && c.backend.binds_parameters();
-        let interpolated;
-        let sql = if params.is_empty() || bind {
-            sql
-        } else {
-            interpolated = backends::params::interpolate(sql, params, c.backend.dialect());
-            interpolated.as_str()
-        };
-        let checked = self
-            .verdicts
-            .check(sql, c.backend.dialect(), allow_write)
-            .map_err(|error| EngineError::Guard {
-                connection: c.cfg.name.clone(),
-                error,
-            })?;
-        let timeout = c
-            .cfg
-            .effective_timeout(&self.config.limits)
-            .min(session.effective_timeout(&self.config));
-        let opts = QueryOptions {
-            row_limit: None,
-            timeout,
-            allow_write,
-        };
-        let r = if bind {
-            c.backend.query_params(&checked.sql, params, &opts).await
-        } else {
-            c.backend.query(&checked.sql, &opts).await
-        };
-        let r = r.map_err(|error| EngineError::Backend {
-            connection: c.cfg.name.clone(),
-            error,
-        })?;
-        Ok(match r {
-            QueryResult::Rows(s) => SqlOutcome::Rows(s),
-            QueryResult::Command { tag, rows } => SqlOutcome::Command { tag, rows },
-        })
     }
 }
 

@@ -499,6 +499,19 @@ pub fn parse(stmt: &str) -> Result<Command, SyntaxError> {
                     value: value_text(&rest[2..]),
                 });
             }
+            // SET ROLE x / SET SESSION AUTHORIZATION x (no `=`): named so they can be refused.
+            if word_is(rest.first(), "role") {
+                return Ok(Command::Set {
+                    name: "role".into(),
+                    value: value_text(&rest[1..]),
+                });
+            }
+            if word_is(rest.first(), "authorization") {
+                return Ok(Command::Set {
+                    name: "session_authorization".into(),
+                    value: value_text(&rest[1..]),
+                });
+            }
             if word_is(rest.first(), "names") {
                 return Ok(Command::Set {
                     name: "client_encoding".into(),

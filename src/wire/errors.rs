@@ -5,6 +5,7 @@ use pgwire::error::{ErrorInfo, PgWireError};
 
 use crate::backends::BackendError;
 use crate::engine::guard::GuardError;
+use crate::engine::settings::SettingError;
 use crate::engine::{backend_sqlstate, EngineError};
 use crate::llm::LlmError;
 use crate::session::SessionError;
@@ -73,6 +74,16 @@ pub fn engine_error(e: &EngineError) -> ErrorInfo {
         ),
         EngineError::Backend { error, .. } => (backend_sqlstate(error), None),
         EngineError::Startup(_) => ("58000", None),
+        EngineError::Block { sqlstate, .. } => (sqlstate, None),
+        EngineError::Route(_) => (
+            "0A000",
+            Some("name tables of one connection per statement; ASK combines databases"),
+        ),
+        EngineError::Setting(s) => match s {
+            SettingError::Forbidden(_) => ("42501", None),
+            SettingError::Unsupported { .. } => ("0A000", None),
+            SettingError::InvalidValue { .. } => ("22023", None),
+        },
     };
     match e {
         EngineError::Backend { .. } | EngineError::AllFailed(_) => {

@@ -5,6 +5,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod auth;
+mod block;
 pub mod catalog;
 pub mod command;
 pub mod encode;
@@ -38,10 +39,10 @@ use crate::backends::types::{ColType, Value};
 use crate::config::UserConfig;
 use crate::engine::plan::PlannedQuery;
 use crate::engine::prompt::Turn;
-use crate::engine::{Engine, EngineError, Notice, SqlOutcome};
+use crate::engine::{Engine, Notice, SqlOutcome};
 use crate::session::Session;
 
-use self::command::{Command, Question, TxControl};
+use self::command::{Command, Question};
 use self::errors::{engine_error, error, session_error, syntax_error, user_error};
 use self::probes::ProbeContext;
 
@@ -74,6 +75,13 @@ impl QueryParser for Parser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
+        if count_params(sql).is_some_and(|n| n > MAX_PARAMS) {
+            return Err(PgWireError::UserError(Box::new(error(
+                "54000",
+                format!("a statement may have at most {MAX_PARAMS} parameters"),
+                None,
+            ))));
+        }
         Ok(Some(Parsed {
             sql: sql.to_string(),
             command: command::parse(sql),
@@ -101,6 +109,22 @@ impl QueryParser for Parser {
     }
 }
 
+/// Whether the proxy answers `sql` itself (client probes, the catalog, `dbguru.*`
+/// tables): nothing reaches a database, nothing can change.
+fn is_proxy_answered(sql: &str) -> bool {
+    catalog::is_catalog_query(sql) || crate::engine::meta::references_meta(sql) || {
+        let pc = ProbeContext {
+            user: "",
+            server_version: "",
+            schema: "",
+        };
+        probes::answer(sql, &pc).is_some()
+    }
+}
+
+/// Most `$n` parameters of one statement (the protocol counts them in an int16).
+const MAX_PARAMS: usize = 65535;
+
 /// Highest `$n` placeholder in `sql` (outside quotes).
 fn count_params(sql: &str) -> Option<usize> {
     let mut max = 0;
@@ -120,7 +144,7 @@ fn count_params(sql: &str) -> Option<usize> {
                     j += 1;
                 }
                 if j > start {
-                    max = max.max(sql[start..j].parse().unwrap_or(0));
+                    max = max.max(sql[start..j].parse().unwrap_or(usize::MAX));
                 }
                 i = j;
                 continue;
@@ -130,6 +154,149 @@ fn count_params(sql: &str) -> Option<usize> {
         i += 1;
     }
     (max > 0).then_some(max)
+}
+
+/// The command tag PostgreSQL writes for `tag` with `rows` affected: `INSERT 0 n`,
+/// `UPDATE n`, `DELETE n`, `SELECT n`, …; tags without a count (`CREATE TABLE`,
+/// `SHOW`, `EXPLAIN`) stay bare; `DECLARE`/`CLOSE` name the cursor as PostgreSQL does.
+pub(crate) fn command_tag(tag: &str, rows: u64) -> Tag {
+    let rows = usize::try_from(rows).unwrap_or(usize::MAX);
+    let first = tag
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    match first.as_str() {
+        "INSERT" => Tag::new("INSERT").with_oid(0).with_rows(rows),
+        "UPDATE" | "DELETE" | "SELECT" | "MERGE" | "MOVE" | "FETCH" | "COPY" => {
+            Tag::new(&first).with_rows(rows)
+        }
+        "DECLARE" => Tag::new("DECLARE CURSOR"),
+        "CLOSE" => Tag::new("CLOSE CURSOR"),
+        _ => Tag::new(tag),
+    }
+}
+
+/// The command of a row-returning statement, for its tag: `INSERT`/`UPDATE`/`DELETE`/
+/// `MERGE` with `RETURNING` (also after a `WITH`), `FETCH`, `MOVE`, `SHOW`, `EXPLAIN`;
+/// anything else (`SELECT`, `VALUES`, `TABLE`, `ASK`) is `SELECT`.
+fn rows_command(text: &str) -> &'static str {
+    const VERBS: &[&str] = &[
+        "SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES", "TABLE",
+    ];
+    let words = top_level_words(text);
+    let mut it = words.iter().map(|w| w.to_ascii_uppercase());
+    let first = it.next().unwrap_or_default();
+    let main = if first == "WITH" {
+        it.find(|w| VERBS.contains(&w.as_str())).unwrap_or_default()
+    } else {
+        first
+    };
+    match main.as_str() {
+        "INSERT" => "INSERT",
+        "UPDATE" => "UPDATE",
+        "DELETE" => "DELETE",
+        "MERGE" => "MERGE",
+        "FETCH" => "FETCH",
+        "MOVE" => "MOVE",
+        "SHOW" => "SHOW",
+        "EXPLAIN" => "EXPLAIN",
+        _ => "SELECT",
+    }
+}
+
+/// The words of `sql` outside parentheses, quotes and comments, in order.
+fn top_level_words(sql: &str) -> Vec<&str> {
+    let b = sql.as_bytes();
+    let mut words = Vec::new();
+    let (mut i, mut depth) = (0usize, 0usize);
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                i = b[i..]
+                    .iter()
+                    .position(|&x| x == b'\n')
+                    .map_or(b.len(), |p| i + p);
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let mut nest = 0usize;
+                while i < b.len() {
+                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                        nest += 1;
+                        i += 2;
+                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                        nest -= 1;
+                        i += 2;
+                        if nest == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b'\'' | b'"' | b'`' => {
+                i += 1;
+                while i < b.len() && b[i] != c {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'(' => {
+                depth += 1;
+                i += 1;
+            }
+            b')' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let start = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'$')
+                {
+                    i += 1;
+                }
+                if depth == 0 {
+                    words.push(&sql[start..i]);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    words
+}
+
+/// Sends a result of the simple protocol: RowDescription, the rows, and the
+/// CommandComplete PostgreSQL writes for its command.
+async fn send_rows<C>(client: &mut C, results: QueryResponse) -> PgWireResult<()>
+where
+    C: Sink<PgWireBackendMessage> + Unpin,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    use futures::StreamExt;
+    let mut results = results;
+    let fields: Vec<pgwire::messages::data::FieldDescription> =
+        results.row_schema().iter().map(Into::into).collect();
+    client
+        .feed(PgWireBackendMessage::RowDescription(
+            pgwire::messages::data::RowDescription::new(fields),
+        ))
+        .await?;
+    let command = results.command_tag().to_string();
+    let mut rows = 0u64;
+    let data = results.data_rows();
+    while let Some(row) = data.next().await {
+        let row = row?;
+        rows += 1;
+        client.feed(PgWireBackendMessage::DataRow(row)).await?;
+    }
+    let tag = command_tag(&command, rows);
+    client
+        .feed(PgWireBackendMessage::CommandComplete(tag.into()))
+        .await
+        .map_err(PgWireError::from)
 }
 
 /// What one statement produced, before it becomes a pgwire `Response`.
@@ -202,8 +369,66 @@ impl Handler {
         }
     }
 
-    /// Runs one statement.
+    /// Runs one statement (`text` is its text) inside or outside the connection's
+    /// transaction block.
     async fn execute<C>(
+        &self,
+        client: &mut C,
+        cmd: Command,
+        params: &[Option<String>],
+        text: &str,
+    ) -> Result<Outcome, ErrorInfo>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+    {
+        let txs = Self::tx_slot(client);
+        let mut tx = txs.0.lock().await;
+        if let Some(e) = Self::refused_in_block(&tx, &cmd) {
+            return Err(e);
+        }
+        let r = match cmd {
+            Command::Tx(t) => {
+                let session = Self::snapshot(&self.slot(client));
+                let user = self.user_config(&session.user)?;
+                match self
+                    .block_control(&txs, &mut tx, t, text, &session, &user)
+                    .await
+                {
+                    Ok((outcome, notices)) => {
+                        Self::send_notices(client, &notices).await;
+                        Ok(outcome)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Command::Sql(sql) if tx.is_open() && !is_proxy_answered(&sql) => {
+                let session = Self::snapshot(&self.slot(client));
+                let user = self.user_config(&session.user)?;
+                match self
+                    .engine
+                    .run_sql_in_block(&mut tx, &sql, params, &session, &user)
+                    .await
+                {
+                    Ok(SqlOutcome::Rows(stream)) => Ok(Outcome::Stream(stream)),
+                    Ok(SqlOutcome::Command { tag, rows }) => {
+                        Ok(Outcome::Tag(command_tag(&tag, rows)))
+                    }
+                    Err(e) => Err(engine_error(&e)),
+                }
+            }
+            other => self.execute_command(client, other, params).await,
+        };
+        if tx.is_open() {
+            tx.last_used = Some(std::time::Instant::now());
+            if r.is_err() {
+                tx.failed = true;
+            }
+        }
+        r
+    }
+
+    /// Runs one statement that is not transaction control nor SQL inside a block.
+    async fn execute_command<C>(
         &self,
         client: &mut C,
         cmd: Command,
@@ -216,6 +441,7 @@ impl Handler {
         let session = Self::snapshot(&slot);
         let user = self.user_config(&session.user)?;
         let cfg = self.engine.config.clone();
+        let target = session.target_connection(&cfg, &user).unwrap_or_default();
         match cmd {
             Command::Ask {
                 question,
@@ -379,7 +605,8 @@ impl Handler {
                         }
                     }
                 } else {
-                    Self::with_session(&slot, |s| s.params.insert(name.clone(), value.clone()));
+                    self.set_parameter(&slot, &session, &user, &name, &value)
+                        .await?;
                 }
                 Ok(Outcome::Tag(Tag::new("SET")))
             }
@@ -398,11 +625,21 @@ impl Handler {
                         ] {
                             let _ = s.reset(k);
                         }
+                        s.forwarded.clear();
                     });
                 } else if name.starts_with("dbguru.") {
                     Self::with_session(&slot, |s| s.reset(&name)).map_err(|e| session_error(&e))?;
                 } else {
-                    Self::with_session(&slot, |s| s.params.remove(&name));
+                    Self::with_session(&slot, |s| {
+                        s.params.remove(&name);
+                        s.forwarded.remove(&name);
+                        match name.as_str() {
+                            "search_path" => s.reset("dbguru.target"),
+                            "statement_timeout" => s.reset("dbguru.timeout"),
+                            _ => Ok(()),
+                        }
+                    })
+                    .map_err(|e| session_error(&e))?;
                 }
                 Ok(Outcome::Tag(Tag::new("RESET")))
             }
@@ -415,6 +652,7 @@ impl Handler {
                     let pc = ProbeContext {
                         user: &session.user,
                         server_version: &cfg.server.server_version,
+                        schema: &target,
                     };
                     probes::show_parameter(&name, &pc, &session.params).ok_or_else(|| {
                         error(
@@ -427,15 +665,8 @@ impl Handler {
                 let (schema, batches) = probes::single(&name, &value);
                 Ok(Outcome::Rows(schema, batches))
             }
-            Command::Tx(t) => Ok(match t {
-                TxControl::Begin => Outcome::TxStart(Tag::new("BEGIN")),
-                TxControl::Commit => Outcome::TxEnd(Tag::new("COMMIT")),
-                TxControl::Rollback => Outcome::TxEnd(Tag::new("ROLLBACK")),
-                TxControl::Savepoint => Outcome::Tag(Tag::new("SAVEPOINT")),
-                TxControl::Release => Outcome::Tag(Tag::new("RELEASE")),
-                // Back inside the transaction block (see `on_query`).
-                TxControl::RollbackTo => Outcome::TxStart(Tag::new("ROLLBACK")),
-            }),
+            // Handled by `execute` (transaction blocks).
+            Command::Tx(_) => Err(error("XX000", "transaction control out of place", None)),
             Command::Deallocate => Ok(Outcome::Tag(Tag::new("DEALLOCATE"))),
             Command::Discard => {
                 Self::with_session(&slot, |s| {
@@ -448,6 +679,7 @@ impl Handler {
                 let pc = ProbeContext {
                     user: &session.user,
                     server_version: &cfg.server.server_version,
+                    schema: &target,
                 };
                 if let Some((schema, batches)) = probes::answer(&sql, &pc) {
                     return Ok(Outcome::Rows(schema, batches));
@@ -471,22 +703,63 @@ impl Handler {
                         Err(e) => Err(engine_error(&e)),
                     };
                 }
-                let target = session
-                    .target_connection(&cfg, &user)
-                    .ok_or_else(|| engine_error(&EngineError::NoConnections))?;
-                match self
-                    .engine
-                    .run_sql(&target, &sql, params, &session, &user)
-                    .await
-                {
+                match self.engine.run_sql(&sql, params, &session, &user).await {
                     Ok(SqlOutcome::Rows(stream)) => Ok(Outcome::Stream(stream)),
                     Ok(SqlOutcome::Command { tag, rows }) => {
-                        Ok(Outcome::Tag(Tag::new(&tag).with_rows(rows as usize)))
+                        Ok(Outcome::Tag(command_tag(&tag, rows)))
                     }
                     Err(e) => Err(engine_error(&e)),
                 }
             }
         }
+    }
+
+    /// `SET name = value` of a PostgreSQL parameter: honoured (kept, forwarded to a
+    /// PostgreSQL target, or mapped onto dbguru's own settings) or refused.
+    async fn set_parameter(
+        &self,
+        slot: &SessionSlot,
+        session: &Session,
+        user: &UserConfig,
+        name: &str,
+        value: &str,
+    ) -> Result<(), ErrorInfo> {
+        use crate::engine::settings::{value_literal, Effect};
+        let cfg = self.engine.config.clone();
+        let effect = self
+            .engine
+            .set_parameter(name, value, session, user)
+            .await
+            .map_err(|e| engine_error(&e))?;
+        Self::with_session(slot, |s| {
+            match effect {
+                Effect::SearchPath(found) => {
+                    if let Some(t) = found {
+                        s.target = Some(t);
+                    }
+                }
+                Effect::Timeout => {
+                    let v = value.trim().trim_matches('\'');
+                    if v == "0" {
+                        s.reset("dbguru.timeout")?;
+                    } else {
+                        let v = if v.bytes().all(|b| b.is_ascii_digit()) {
+                            format!("{v}ms")
+                        } else {
+                            v.replace(' ', "")
+                        };
+                        s.set(&cfg, user, "dbguru.timeout", &v)?;
+                    }
+                }
+                Effect::Forwarded => {
+                    s.forwarded.insert(name.to_string(), value_literal(value));
+                }
+                Effect::Session => {}
+            }
+            s.params.insert(name.to_string(), value.to_string());
+            Ok(())
+        })
+        .map_err(|e| session_error(&e))
     }
 
     /// The store record of one ASK.
@@ -546,21 +819,25 @@ impl Handler {
         }
     }
 
-    fn respond(outcome: Outcome, format: &Format) -> Response {
+    /// The pgwire response of `outcome`; rows are tagged by the command of `text`
+    /// (`SELECT`, `INSERT … RETURNING`, `FETCH`, `SHOW`, `EXPLAIN`).
+    fn respond(outcome: Outcome, format: &Format, text: &str) -> Response {
         match outcome {
             Outcome::Rows(schema, batches) => {
                 let shape = encode::shape(&schema, format);
-                Response::Query(QueryResponse::new(
-                    shape.fields.clone(),
-                    encode::rows_of(shape, batches),
-                ))
+                let mut q =
+                    QueryResponse::new(shape.fields.clone(), encode::rows_of(shape, batches));
+                q.set_command_tag(rows_command(text));
+                Response::Query(q)
             }
             Outcome::Stream(stream) => {
                 let shape = encode::shape(&stream.schema, format);
-                Response::Query(QueryResponse::new(
+                let mut q = QueryResponse::new(
                     shape.fields.clone(),
                     encode::rows_of_stream(shape, stream, errors::stream_error),
-                ))
+                );
+                q.set_command_tag(rows_command(text));
+                Response::Query(q)
             }
             Outcome::Tag(t) => Response::Execution(t),
             Outcome::TxStart(t) => Response::TransactionStart(t),
@@ -592,11 +869,19 @@ impl SimpleQueryHandler for Handler {
         if !matches!(client.state(), State::ReadyForQuery) {
             return Err(PgWireError::NotReadyForQuery);
         }
-        let mut status = client.transaction_status();
+        let mut failed = false;
         client.set_state(State::QueryInProgress);
         let cancel = cancel_receiver(client).await;
         let work = SimpleQueryHandler::do_query(self, client, &query.query);
         let responses = until_cancelled(cancel, work).await;
+        // A cancelled query leaves its implicit block to be rolled back.
+        if responses.is_err() {
+            let txs = Self::tx_slot(client);
+            let mut tx = txs.0.lock().await;
+            if tx.kind == crate::session::tx::BlockKind::Implicit {
+                let _ = self.engine.end_block(&mut tx, false).await;
+            }
+        }
         let responses = match responses {
             Ok(r) => r,
             Err(e) => {
@@ -604,43 +889,60 @@ impl SimpleQueryHandler for Handler {
                 return Err(e);
             }
         };
-        for r in responses {
-            match r {
-                Response::EmptyQuery => {
+        let sent: PgWireResult<()> = async {
+            for r in responses {
+                match r {
+                    Response::EmptyQuery => {
+                        client
+                            .feed(PgWireBackendMessage::EmptyQueryResponse(
+                                EmptyQueryResponse::new(),
+                            ))
+                            .await?
+                    }
+                    Response::Query(results) => send_rows(client, results).await?,
+                    Response::Execution(tag) => {
+                        pgwire::api::query::send_execution_response(client, tag).await?
+                    }
+                    Response::TransactionStart(tag) | Response::TransactionEnd(tag) => {
+                        pgwire::api::query::send_execution_response(client, tag).await?;
+                    }
+                    Response::Error(e) => {
+                        failed = true;
+                        client
+                            .feed(PgWireBackendMessage::ErrorResponse((*e).into()))
+                            .await?
+                    }
+                    Response::CopyIn(_) | Response::CopyOut(_) | Response::CopyBoth(_) => {
+                        failed = true;
+                        let e = errors::copy_unsupported();
+                        client
+                            .feed(PgWireBackendMessage::ErrorResponse(e.into()))
+                            .await?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        .await;
+        failed |= sent.is_err();
+        // The implicit block of a multi-statement query ends after its rows were sent.
+        {
+            let txs = Self::tx_slot(client);
+            let mut tx = txs.0.lock().await;
+            if tx.kind == crate::session::tx::BlockKind::Implicit {
+                if let Err(e) = self.engine.end_block(&mut tx, !failed).await {
                     client
-                        .feed(PgWireBackendMessage::EmptyQueryResponse(
-                            EmptyQueryResponse::new(),
-                        ))
-                        .await?
-                }
-                Response::Query(results) => {
-                    pgwire::api::query::send_query_response(client, results, true).await?
-                }
-                Response::Execution(tag) => {
-                    pgwire::api::query::send_execution_response(client, tag).await?
-                }
-                Response::TransactionStart(tag) => {
-                    pgwire::api::query::send_execution_response(client, tag).await?;
-                    status = pgwire::messages::response::TransactionStatus::Transaction;
-                }
-                Response::TransactionEnd(tag) => {
-                    pgwire::api::query::send_execution_response(client, tag).await?;
-                    status = pgwire::messages::response::TransactionStatus::Idle;
-                }
-                Response::Error(e) => {
-                    client
-                        .feed(PgWireBackendMessage::ErrorResponse((*e).into()))
-                        .await?
-                }
-                Response::CopyIn(_) | Response::CopyOut(_) | Response::CopyBoth(_) => {
-                    let e = errors::copy_unsupported();
-                    client
-                        .feed(PgWireBackendMessage::ErrorResponse(e.into()))
+                        .feed(PgWireBackendMessage::ErrorResponse(engine_error(&e).into()))
                         .await?;
                 }
             }
         }
+        if let Err(e) = sent {
+            client.set_state(State::ReadyForQuery);
+            return Err(e);
+        }
         client.set_state(State::ReadyForQuery);
+        let status = Self::tx_status(client);
         client.set_transaction_status(status);
         client
             .send(PgWireBackendMessage::ReadyForQuery(ReadyForQuery::new(
@@ -662,22 +964,45 @@ impl SimpleQueryHandler for Handler {
             Err(e) => return Ok(vec![Response::Error(Box::new(syntax_error(&e)))]),
         };
         let mut out = Vec::with_capacity(statements.len());
-        for s in statements {
-            let cmd = match command::parse(&s) {
+        let commands: Vec<Result<Command, command::SyntaxError>> =
+            statements.iter().map(|s| command::parse(s)).collect();
+        // Several statements in one query form one implicit transaction (unless they
+        // control transactions themselves), as in PostgreSQL.
+        let implicit = commands.len() > 1
+            && !commands
+                .iter()
+                .any(|c| matches!(c, Ok(Command::Tx(_)) | Err(_)))
+            && {
+                let txs = Self::tx_slot(client);
+                let mut tx = txs.0.lock().await;
+                let open = tx.is_open();
+                if !open {
+                    tx.open(crate::session::tx::BlockKind::Implicit, false);
+                }
+                !open
+            };
+        let mut failed = false;
+        for (s, cmd) in statements.iter().zip(commands) {
+            let cmd = match cmd {
                 Ok(c) => c,
                 Err(e) => {
                     out.push(Response::Error(Box::new(syntax_error(&e))));
+                    failed = true;
                     break;
                 }
             };
-            match self.execute(client, cmd, &[]).await {
-                Ok(o) => out.push(Self::respond(o, &Format::UnifiedText)),
+            match self.execute(client, cmd, &[], s).await {
+                Ok(o) => out.push(Self::respond(o, &Format::UnifiedText, s)),
                 Err(e) => {
                     out.push(Response::Error(Box::new(e)));
+                    failed = true;
                     break;
                 }
             }
         }
+        // The implicit block ends in `on_query`, after the rows were sent (they hold its
+        // connection while they stream).
+        let _ = (implicit, failed);
         if out.is_empty() {
             out.push(Response::EmptyQuery);
         }
@@ -749,9 +1074,19 @@ fn portal_params(portal: &Portal<Parsed>, described: &[Type]) -> PgWireResult<Ve
 /// Most results parked per connection (see [`Handler::park`]).
 const MAX_PARKED: usize = 8;
 
+/// One result computed at Describe time.
+struct ParkedResult {
+    /// `s:<statement name>` or `p:<portal name>`.
+    key: String,
+    /// The statement text that produced it (a different statement under the same name
+    /// never gets it).
+    sql: String,
+    outcome: Outcome,
+}
+
 /// Results computed at Describe time, parked for Execute.
 #[derive(Default)]
-struct Parked(Mutex<Vec<(String, Outcome)>>);
+struct Parked(Mutex<Vec<ParkedResult>>);
 
 #[async_trait]
 impl ExtendedQueryHandler for Handler {
@@ -834,13 +1169,14 @@ impl ExtendedQueryHandler for Handler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let taken = Self::unpark(client, &format!("p:{}", portal.name))
-            .or_else(|| Self::unpark(client, &format!("s:{}", portal.statement.id)));
+        let sql = &portal.statement.statement.sql;
+        let taken = Self::unpark(client, &format!("p:{}", portal.name), sql)
+            .or_else(|| Self::unpark(client, &format!("s:{}", portal.statement.id), sql));
         let outcome = match taken {
             Some(o) => o,
             None => self.run_portal(client, portal).await?,
         };
-        Ok(Self::respond(outcome, &portal.result_column_format))
+        Ok(Self::respond(outcome, &portal.result_column_format, sql))
     }
 
     async fn do_describe_statement<C>(
@@ -855,26 +1191,36 @@ impl ExtendedQueryHandler for Handler {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let mut server_types = self.parser.get_parameter_types(&stmt.statement)?;
-        // Passthrough SQL with parameters: ask the target database for the types (asyncpg
-        // encodes parameters by the described type and decodes rows by the described columns).
+        // Passthrough SQL on a database that describes statements (PostgreSQL prepares
+        // it): parameter types and columns without running anything, as PostgreSQL's own
+        // Describe does (asyncpg encodes parameters by the described types).
         let mut described_fields = None;
-        if let (Ok(Command::Sql(sql)), false) = (&stmt.statement.command, server_types.is_empty()) {
-            let session = Self::snapshot(&self.slot(client));
-            if let Ok(user) = self.user_config(&session.user) {
-                if let Some(target) = session.target_connection(&self.engine.config, &user) {
+        if let Ok(Command::Sql(sql)) = &stmt.statement.command {
+            if !is_proxy_answered(sql) {
+                let session = Self::snapshot(&self.slot(client));
+                let user = self.user_config(&session.user).map_err(user_error)?;
+                let routed = self
+                    .engine
+                    .resolve_sql(sql, &session, &user)
+                    .map_err(|e| user_error(engine_error(&e)))?;
+                if self.engine.describes(&routed.connection) {
                     let described = self
                         .engine
-                        .describe_sql(&target, sql, &user)
+                        .describe_sql(&routed, &user)
                         .await
                         .map_err(|e| user_error(engine_error(&e)))?;
                     if let Some(d) = described {
-                        server_types = d
-                            .params
-                            .iter()
-                            .map(|t| {
-                                encode::wire_type(crate::pgtypes::PgType::of_field(&t.field("p")))
-                            })
-                            .collect();
+                        if !server_types.is_empty() {
+                            server_types = d
+                                .params
+                                .iter()
+                                .map(|t| {
+                                    encode::wire_type(crate::pgtypes::PgType::of_field(
+                                        &t.field("p"),
+                                    ))
+                                })
+                                .collect();
+                        }
                         described_fields = Some(
                             encode::shape(&d.schema, &Format::UnifiedText)
                                 .fields
@@ -905,23 +1251,41 @@ impl ExtendedQueryHandler for Handler {
         {
             m.insert(stmt.id.clone(), param_types.clone());
         }
-        // Without parameters the statement can run now: its result is parked for the
-        // Execute that follows, so it runs once and Describe reports the real columns.
-        let mut fields = described_fields.unwrap_or_default();
-        if n == 0 {
-            if let Some(outcome) = self.describe_by_running(client, &stmt.statement).await? {
-                fields = Self::fields_of(&outcome, &Format::UnifiedText);
-                Self::park(client, format!("s:{}", stmt.id), outcome);
-            }
-        } else if let Some(pgwire::api::store::Entry::Value(portal)) =
-            client.portal_store().get_portal(pgwire::api::DEFAULT_NAME)
-        {
-            // Some clients (tokio-postgres `query_typed`) Bind before they Describe the
-            // statement: the parameters are known, so run the bound portal now and park it.
-            if portal.statement.id == stmt.id {
-                let outcome = self.run_portal(client, &portal).await?;
-                fields = Self::fields_of(&outcome, &portal.result_column_format);
-                Self::park(client, format!("p:{}", portal.name), outcome);
+        let mut fields = described_fields.clone().unwrap_or_default();
+        if described_fields.is_none() {
+            if n == 0 {
+                // A statement that provably only reads (an ASK, SHOW, a catalog query, a
+                // guarded read) runs now; its result is parked for an Execute of this
+                // statement in the same round (dropped at Sync), so it runs once and
+                // Describe reports the real columns. Anything that may write is not run.
+                if let Some(outcome) = self.describe_by_running(client, &stmt.statement).await? {
+                    fields = Self::fields_of(&outcome, &Format::UnifiedText);
+                    Self::park(
+                        client,
+                        format!("s:{}", stmt.id),
+                        &stmt.statement.sql,
+                        outcome,
+                    );
+                }
+            } else if let Some(pgwire::api::store::Entry::Value(portal)) =
+                client.portal_store().get_portal(pgwire::api::DEFAULT_NAME)
+            {
+                // Some clients (tokio-postgres `query_typed`) Bind before they Describe
+                // the statement: the parameters are known, so a read runs now and is
+                // parked for the Execute of that portal.
+                if portal.statement.id == stmt.id
+                    && portal.statement.statement.sql == stmt.statement.sql
+                    && self.only_reads(client, &stmt.statement)
+                {
+                    let outcome = self.run_portal(client, &portal).await?;
+                    fields = Self::fields_of(&outcome, &portal.result_column_format);
+                    Self::park(
+                        client,
+                        format!("p:{}", portal.name),
+                        &portal.statement.statement.sql,
+                        outcome,
+                    );
+                }
             }
         }
         Ok(DescribeStatementResponse::new(param_types, fields))
@@ -938,13 +1302,20 @@ impl ExtendedQueryHandler for Handler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        // Run now (or take the statement's parked result) and park it for Execute.
-        let outcome = match Self::unpark(client, &format!("s:{}", portal.statement.id)) {
+        let sql = &portal.statement.statement.sql;
+        if !self.only_reads(client, &portal.statement.statement) {
+            // May write: never run at Describe. PostgreSQL describes it by preparing it;
+            // for the other kinds a write has no result columns.
+            return self.describe_without_running(client, portal).await;
+        }
+        // A read runs now (or takes the statement's result parked in this round) and is
+        // parked for the Execute of this portal.
+        let outcome = match Self::unpark(client, &format!("s:{}", portal.statement.id), sql) {
             Some(o) => o,
             None => self.run_portal(client, portal).await?,
         };
         let fields = Self::fields_of(&outcome, &portal.result_column_format);
-        Self::park(client, format!("p:{}", portal.name), outcome);
+        Self::park(client, format!("p:{}", portal.name), sql, outcome);
         if fields.is_empty() {
             Ok(DescribePortalResponse::no_data())
         } else {
@@ -962,13 +1333,19 @@ impl Handler {
         }
     }
 
-    fn park<C: ClientInfo>(client: &C, key: String, outcome: Outcome) {
+    /// Parks the result of statement text `sql` under `key` (`s:<statement>` or
+    /// `p:<portal>`) for the Execute that follows.
+    fn park<C: ClientInfo>(client: &C, key: String, sql: &str, outcome: Outcome) {
         let parked = client
             .session_extensions()
             .get_or_insert_with(Parked::default);
         if let Ok(mut v) = parked.0.lock() {
-            v.retain(|(k, _)| *k != key);
-            v.push((key, outcome));
+            v.retain(|p| p.key != key);
+            v.push(ParkedResult {
+                key,
+                sql: sql.to_string(),
+                outcome,
+            });
             // A client that describes statements it never executes must not pin live
             // results (and their database connections) forever: keep the newest few.
             while v.len() > MAX_PARKED {
@@ -977,13 +1354,97 @@ impl Handler {
         };
     }
 
-    fn unpark<C: ClientInfo>(client: &C, key: &str) -> Option<Outcome> {
+    /// Takes the result parked under `key`, only if it was produced by the same text.
+    fn unpark<C: ClientInfo>(client: &C, key: &str, sql: &str) -> Option<Outcome> {
         let parked = client
             .session_extensions()
             .get_or_insert_with(Parked::default);
         let mut v = parked.0.lock().ok()?;
-        let i = v.iter().position(|(k, _)| k == key)?;
-        Some(v.remove(i).1)
+        let i = v.iter().position(|p| p.key == key)?;
+        let p = v.remove(i);
+        (p.sql == sql).then_some(p.outcome)
+    }
+
+    /// Drops parked results whose key starts with `prefix` (a statement or portal that
+    /// was replaced or closed; `s:` at Sync).
+    pub(crate) fn forget_parked<C: ClientInfo>(client: &C, prefix: &str, exact: bool) {
+        if let Some(parked) = client.session_extensions().get::<Parked>() {
+            if let Ok(mut v) = parked.0.lock() {
+                v.retain(|p| {
+                    if exact {
+                        p.key != prefix
+                    } else {
+                        !p.key.starts_with(prefix)
+                    }
+                });
+            }
+        }
+    }
+
+    /// Forgets the parameter types described for statement `name` (closed or replaced).
+    pub(crate) fn forget_statement<C: ClientInfo>(client: &C, name: &str) {
+        Self::forget_parked(client, &format!("s:{name}"), true);
+        if let Some(d) = client.session_extensions().get::<DescribedParams>() {
+            if let Ok(mut m) = d.0.lock() {
+                m.remove(name);
+            }
+        }
+    }
+
+    /// Whether `stmt` provably only reads, so it may run at Describe time: SHOW, an
+    /// ASK while writes are off, what the proxy answers itself (probes, catalog,
+    /// `dbguru.*`), and passthrough SQL the guard accepts as a read-only query.
+    fn only_reads<C: ClientInfo>(&self, client: &C, stmt: &Parsed) -> bool {
+        let session = Self::snapshot(&self.slot(client));
+        match &stmt.command {
+            Ok(Command::Show { .. }) => true,
+            Ok(Command::Ask { .. }) => !session.allow_write,
+            Ok(Command::Sql(sql)) if is_proxy_answered(sql) => true,
+            Ok(Command::Sql(sql)) => self.user_config(&session.user).is_ok_and(|user| {
+                self.engine
+                    .resolve_sql(sql, &session, &user)
+                    .is_ok_and(|r| self.engine.reads_only(&r))
+            }),
+            _ => false,
+        }
+    }
+
+    /// Describe of a portal that may write: the database describes it where it can
+    /// (PostgreSQL prepares it), otherwise it has no result columns.
+    async fn describe_without_running<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<Parsed>,
+    ) -> PgWireResult<DescribePortalResponse>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+    {
+        let Ok(Command::Sql(sql)) = &portal.statement.statement.command else {
+            return Ok(DescribePortalResponse::no_data());
+        };
+        let session = Self::snapshot(&self.slot(client));
+        let user = self.user_config(&session.user).map_err(user_error)?;
+        let routed = self
+            .engine
+            .resolve_sql(sql, &session, &user)
+            .map_err(|e| user_error(engine_error(&e)))?;
+        if !self.engine.describes(&routed.connection) {
+            return Ok(DescribePortalResponse::no_data());
+        }
+        let described = self
+            .engine
+            .describe_sql(&routed, &user)
+            .await
+            .map_err(|e| user_error(engine_error(&e)))?;
+        match described {
+            Some(d) if !d.schema.fields().is_empty() => Ok(DescribePortalResponse::new(
+                encode::shape(&d.schema, &portal.result_column_format)
+                    .fields
+                    .as_ref()
+                    .clone(),
+            )),
+            _ => Ok(DescribePortalResponse::no_data()),
+        }
     }
 
     async fn run_portal<C>(&self, client: &mut C, portal: &Portal<Parsed>) -> PgWireResult<Outcome>
@@ -1005,7 +1466,10 @@ impl Handler {
             .and_then(|m| m.get(&portal.statement.id).cloned())
             .unwrap_or_default();
         let params = portal_params(portal, &described)?;
-        self.execute(client, cmd, &params).await.map_err(user_error)
+        let text = portal.statement.statement.sql.clone();
+        self.execute(client, cmd, &params, &text)
+            .await
+            .map_err(user_error)
     }
 
     /// Runs a parameterless, read-only statement at Describe time (ASK, SHOW, probes,
@@ -1022,27 +1486,17 @@ impl Handler {
             .command
             .clone()
             .map_err(|e| user_error(syntax_error(&e)))?;
-        let reads = |sql: &str| {
-            let first = sql
-                .split_whitespace()
-                .next()
-                .unwrap_or("")
-                .to_ascii_lowercase();
-            matches!(
-                first.as_str(),
-                "select" | "with" | "values" | "table" | "show" | "explain"
-            )
-        };
-        match &cmd {
-            Command::Show { .. }
-            | Command::Ask {
-                question: Question::Literal(_),
-                ..
-            } => {}
-            Command::Sql(sql) if reads(sql) => {}
-            _ => return Ok(None),
+        if !self.only_reads(client, stmt) {
+            return Ok(None);
         }
-        self.execute(client, cmd, &[])
+        if let Command::Ask {
+            question: Question::Param(_),
+            ..
+        } = &cmd
+        {
+            return Ok(None);
+        }
+        self.execute(client, cmd, &[], &stmt.sql)
             .await
             .map(Some)
             .map_err(user_error)

@@ -48,6 +48,8 @@ pub struct ProbeContext<'a> {
     pub user: &'a str,
     /// Reported server version (`server_version`).
     pub server_version: &'a str,
+    /// The schema unqualified names resolve in: the session's target connection.
+    pub schema: &'a str,
 }
 
 /// Answers a probe query, or `None` when `sql` is not one.
@@ -63,7 +65,7 @@ pub fn answer(sql: &str, ctx: &ProbeContext<'_>) -> Option<Table> {
         "select version()" | "select pg_catalog.version()" => single("version", &version()),
         "select current_schema()"
         | "select pg_catalog.current_schema()"
-        | "select current_schema" => single("current_schema", "public"),
+        | "select current_schema" => single("current_schema", ctx.schema),
         "select current_database()" | "select pg_catalog.current_database()" => {
             single("current_database", "dbguru")
         }
@@ -94,6 +96,20 @@ pub fn show_parameter(
     ctx: &ProbeContext<'_>,
     params: &std::collections::HashMap<String, String>,
 ) -> Option<String> {
+    if name == "search_path" {
+        // The target is the first schema of the path; a path set by the client is shown
+        // as it was set while its first connection is still the target.
+        let set = params.get(name).filter(|v| {
+            crate::engine::settings::search_path_elements(v)
+                .first()
+                .is_some_and(|f| f.eq_ignore_ascii_case(ctx.schema))
+        });
+        return Some(match set {
+            Some(v) => v.clone(),
+            None if ctx.schema.is_empty() => "\"$user\", public".into(),
+            None => ctx.schema.to_string(),
+        });
+    }
     if let Some(v) = params.get(name) {
         return Some(v.clone());
     }
@@ -106,7 +122,7 @@ pub fn show_parameter(
         "datestyle" => "ISO, MDY".into(),
         "timezone" => "UTC".into(),
         "intervalstyle" => "postgres".into(),
-        "search_path" => "\"$user\", public".into(),
+        "statement_timeout" | "lock_timeout" | "idle_in_transaction_session_timeout" => "0".into(),
         "max_identifier_length" => "63".into(),
         "transaction_read_only" | "default_transaction_read_only" => "off".into(),
         "is_superuser" => "off".into(),

@@ -7,10 +7,14 @@
 //! Bind/Describe/Execute/Sync round costs one write; and Execute streams rows straight
 //! from the result to the socket, pausing after `max_rows` with PortalSuspended.
 //!
-//! Transaction status follows dbguru's rule (see the simple-query loop in
-//! [`super`]): nothing is forwarded to the databases inside a transaction block, so a
-//! failed statement does not leave the block aborted — the ReadyForQuery after an
-//! error in a block reports `T`, and `ROLLBACK TO SAVEPOINT` recovers as clients expect.
+//! Transaction status is the connection's block (see `block.rs`): Sync reports `T`
+//! inside a block, `E` once an error aborted it (later statements get `25P02` until
+//! `ROLLBACK`), `I` outside one.
+//!
+//! Describe never runs a statement that may write: a statement is run at Describe time
+//! (and its result parked for the Execute that follows) only when it provably reads;
+//! a parked result answers only an Execute of the same statement text, and results
+//! parked by Describe(statement) are dropped at Sync.
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -57,6 +61,9 @@ where
         .name
         .clone()
         .unwrap_or_else(|| DEFAULT_NAME.to_owned());
+    // A statement parsed under this name replaces the old one: nothing computed for
+    // the old one may answer for it.
+    Handler::forget_statement(client, &name);
     match StoredStatement::parse(client, &message, h.query_parser()).await? {
         Some(stmt) => client.portal_store().put_statement(Arc::new(stmt)),
         None => client.portal_store().put_empty_statement(&name),
@@ -78,6 +85,7 @@ where
 {
     let statement_name = message.statement_name.as_deref().unwrap_or(DEFAULT_NAME);
     let portal_name = message.portal_name.as_deref().unwrap_or(DEFAULT_NAME);
+    Handler::forget_parked(client, &format!("p:{portal_name}"), true);
     match client.portal_store().get_statement(statement_name) {
         Some(Entry::Value(statement)) => {
             let portal = Portal::try_new(&message, statement)?;
@@ -281,7 +289,7 @@ where
     }
     if exhausted {
         *guard = PortalExecutionState::Finished;
-        let tag: CommandComplete = Tag::new(&command_tag).with_rows(sent).into();
+        let tag: CommandComplete = super::command_tag(&command_tag, sent as u64).into();
         feed(client, PgWireBackendMessage::CommandComplete(tag)).await
     } else {
         feed(
@@ -301,11 +309,11 @@ where
     PgWireError: From<C::Error>,
 {
     client.portal_store().rm_portal(DEFAULT_NAME);
-    // An error inside a block does not abort it (see the module documentation).
-    let status = match client.transaction_status() {
-        TransactionStatus::Error => TransactionStatus::Transaction,
-        s => s,
-    };
+    // Results run at Describe(statement) answer only an Execute of the same round; a
+    // statement executed later runs then (its rows are those of that moment).
+    Handler::forget_parked(client, "s:", false);
+    Handler::forget_parked(client, &format!("p:{DEFAULT_NAME}"), true);
+    let status = Handler::tx_status(client);
     client.set_transaction_status(status);
     client
         .send(PgWireBackendMessage::ReadyForQuery(ReadyForQuery::new(
@@ -325,8 +333,14 @@ where
 {
     let name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
     match message.target_type {
-        TARGET_TYPE_BYTE_STATEMENT => client.portal_store().rm_statement(name),
-        TARGET_TYPE_BYTE_PORTAL => client.portal_store().rm_portal(name),
+        TARGET_TYPE_BYTE_STATEMENT => {
+            Handler::forget_statement(client, name);
+            client.portal_store().rm_statement(name)
+        }
+        TARGET_TYPE_BYTE_PORTAL => {
+            Handler::forget_parked(client, &format!("p:{name}"), true);
+            client.portal_store().rm_portal(name)
+        }
         _ => {}
     }
     feed(

@@ -21,6 +21,7 @@ mod mariadb;
 mod mongo;
 mod pg;
 mod proxy;
+mod raw;
 mod util;
 
 use std::time::Duration;
@@ -37,6 +38,7 @@ pub use proxy::{
     simple, simple_all, sqlstate, start_proxy, start_proxy_in, toml_str, try_start_proxy,
     url_connection_toml, Notices, Proxy, SimpleResult,
 };
+pub use raw::{error_code, rows, status_of, tags, RawConn, RawMsg};
 pub use util::free_port;
 
 /// A fresh temporary directory, deleted when the returned value is dropped.

@@ -8,6 +8,8 @@ use uuid::Uuid;
 use crate::config::{parse_duration, Config, UserConfig};
 use crate::engine::prompt::Turn;
 
+pub mod tx;
+
 /// Errors from `SET`/`SHOW`/`RESET` of `dbguru.*` settings.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
@@ -75,6 +77,9 @@ pub struct Session {
     pub history: Vec<Turn>,
     /// Other run-time parameters clients set (`DateStyle`, `extra_float_digits`, ...).
     pub params: HashMap<String, String>,
+    /// Parameters applied to every statement on a PostgreSQL target (`TimeZone`,
+    /// `work_mem`, …): name → SQL literal, checked by the server when they were set.
+    pub forwarded: std::collections::BTreeMap<String, String>,
     /// When the chat session started.
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// Whether the chat session exists in the store (after the first ASK or a resume).
@@ -112,6 +117,7 @@ impl Session {
             allow_write: false,
             history: Vec::new(),
             params: HashMap::new(),
+            forwarded: std::collections::BTreeMap::new(),
             created_at: chrono::Utc::now(),
             stored: false,
         }
