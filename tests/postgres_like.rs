@@ -181,7 +181,10 @@ async fn settings_are_honoured_or_refused_never_swallowed() {
         scalar(&c, "SHOW statement_timeout").await,
         Some("1500".into())
     );
-    assert_eq!(scalar(&c, "SHOW dbguru.timeout").await, Some("1.5s".into()));
+    assert_eq!(
+        scalar(&c, "SHOW dbguru.timeout").await,
+        Some("1500ms".into())
+    );
     // The session is usable after every refusal.
     assert_eq!(
         scalar(&c, "SELECT count(*) FROM products").await,

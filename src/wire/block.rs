@@ -212,8 +212,9 @@ pub(super) fn savepoint_name(text: &str) -> Option<String> {
         return None;
     }
     if let Some(body) = t.strip_suffix('"') {
-        let start = body.rfind(|c: char| c.is_whitespace())? + 1;
-        let quoted = body.get(start..)?.strip_prefix('"')?;
+        // Keywords hold no quote: the first one opens the name.
+        let start = body.find('"')?;
+        let quoted = body.get(start + 1..)?;
         let name = quoted.replace("\"\"", "\"");
         return (!name.is_empty() && !name.contains('\0')).then_some(name);
     }

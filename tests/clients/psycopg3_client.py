@@ -89,18 +89,35 @@ def run():
             check(status == TransactionStatus.INTRANS,
                   f"after ROLLBACK TO SAVEPOINT the ReadyForQuery status is {status.name}, want INTRANS")
             # An error over the extended protocol (a bound parameter forces
-            # Parse/Bind/Execute/Sync), raised by the target database itself, leaves the
-            # block usable too: dbguru forwards no transaction, so nothing is aborted.
+            # Parse/Bind/Execute/Sync), raised by the target database itself, aborts the
+            # block as in PostgreSQL; the savepoint psycopg sets recovers it.
             try:
-                conn.execute("SELECT no_such_column FROM orders WHERE id = %s", (PASSTHROUGH_ID,))
+                with conn.transaction():
+                    conn.execute("SELECT no_such_column FROM orders WHERE id = %s", (PASSTHROUGH_ID,))
             except psycopg.errors.UndefinedColumn:
                 pass
             status = conn.info.transaction_status
             check(status == TransactionStatus.INTRANS,
-                  f"after an extended-protocol error in a block the status is {status.name}, want INTRANS")
+                  f"after ROLLBACK TO SAVEPOINT of an extended-protocol error the status is {status.name}, want INTRANS")
             cur = conn.execute("SELECT id, customer, amount FROM orders WHERE id = %s", (PASSTHROUGH_ID,))
             check_passthrough_row(cur.fetchone(), "after ROLLBACK TO SAVEPOINT")
         check(conn.info.transaction_status == TransactionStatus.IDLE, f"status {conn.info.transaction_status.name} after COMMIT")
+        # Without a savepoint an error aborts the block until ROLLBACK, as in PostgreSQL.
+        conn.execute("BEGIN")
+        try:
+            conn.execute("SELECT no_such_column FROM orders WHERE id = %s", (PASSTHROUGH_ID,))
+        except psycopg.errors.UndefinedColumn:
+            pass
+        status = conn.info.transaction_status
+        check(status == TransactionStatus.INERROR,
+              f"after an error outside a savepoint the status is {status.name}, want INERROR")
+        try:
+            conn.execute("SELECT 1")
+            check(False, "a statement in an aborted block must fail")
+        except psycopg.errors.InFailedSqlTransaction:
+            pass
+        conn.execute("ROLLBACK")
+        check(conn.info.transaction_status == TransactionStatus.IDLE, "status after ROLLBACK")
 
     conn.autocommit = True
     soft("nested transaction: SAVEPOINT, error, ROLLBACK TO SAVEPOINT, go on", nested)
