@@ -505,7 +505,18 @@ async fn main() {
     } else {
         0.0
     };
-    println!("RSS growth after warm-up: {:+.1} MB ({per_min:+.2} MB/min)", last - warm);
+    println!(
+        "RSS growth after warm-up: {:+.1} MB ({per_min:+.2} MB/min)",
+        last - warm
+    );
+    let step = samples.len().div_ceil(20).max(1);
+    let curve: Vec<String> = samples
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % step == 0 || *i + 1 == samples.len())
+        .map(|(_, s)| format!("{:.0}s {:.0}", s.t, s.rss))
+        .collect();
+    println!("RSS curve (MB): {} | idle {rss_idle:.0}", curve.join(", "));
     println!("latency (ms)          count      p50      p95      p99");
     let all = Hist::new();
     for h in [&stats.ask, &stats.sql] {

@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 mod size;
-pub use size::parse_byte_size;
 use size::byte_size;
+pub use size::parse_byte_size;
 
 /// The embedded default configuration (the repository's `proxy.toml`).
 pub const EMBEDDED_DEFAULT: &str = include_str!("../proxy.toml");

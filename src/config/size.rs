@@ -90,6 +90,9 @@ mod tests {
         )
         .expect_err("not a size")
         .to_string();
-        assert!(err.contains("result_bytes") && err.contains("lots"), "{err}");
+        assert!(
+            err.contains("result_bytes") && err.contains("lots"),
+            "{err}"
+        );
     }
 }

@@ -201,17 +201,8 @@ pub fn result_bytes(r: &CachedResult) -> usize {
         .iter()
         .map(RecordBatch::get_array_memory_size)
         .sum();
-    let fields: usize = r
-        .schema
-        .fields()
-        .iter()
-        .map(|f| 64 + f.name().len())
-        .sum();
-    let runs: usize = r
-        .runs
-        .iter()
-        .map(|(c, s, _)| 64 + c.len() + s.len())
-        .sum();
+    let fields: usize = r.schema.fields().iter().map(|f| 64 + f.name().len()).sum();
+    let runs: usize = r.runs.iter().map(|(c, s, _)| 64 + c.len() + s.len()).sum();
     ENTRY_OVERHEAD + batches + fields + runs
 }
 

@@ -66,15 +66,13 @@ impl OpenAiClient {
             }
         })?;
         let status = resp.status();
-        let (body, complete) = read_capped(resp, self.max_reply_bytes)
-            .await
-            .map_err(|e| {
-                if e.is_timeout() {
-                    (LlmError::Timeout(self.timeout), false)
-                } else {
-                    (LlmError::Unreachable(e.without_url().to_string()), true)
-                }
-            })?;
+        let (body, complete) = read_capped(resp, self.max_reply_bytes).await.map_err(|e| {
+            if e.is_timeout() {
+                (LlmError::Timeout(self.timeout), false)
+            } else {
+                (LlmError::Unreachable(e.without_url().to_string()), true)
+            }
+        })?;
         if status.is_success() && !complete {
             return Err((
                 LlmError::Malformed(format!(
@@ -202,8 +200,8 @@ mod reply_cap_tests {
                         return;
                     }
                     for part in json.as_bytes().chunks(16 * 1024) {
-                        let chunk = [format!("{:x}\r\n", part.len()).as_bytes(), part, b"\r\n"]
-                            .concat();
+                        let chunk =
+                            [format!("{:x}\r\n", part.len()).as_bytes(), part, b"\r\n"].concat();
                         if sock.write_all(&chunk).await.is_err() {
                             return; // the client stopped reading
                         }
