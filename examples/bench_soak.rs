@@ -232,6 +232,25 @@ fn question(rng: &mut StdRng, stats: &Stats) -> String {
     }
 }
 
+/// Parse/Describe/Bind/Execute/Close of `sql` with one integer parameter, bound as the
+/// type the proxy described.
+async fn extended(
+    c: &tokio_postgres::Client,
+    sql: &str,
+    n: i64,
+) -> Result<(), tokio_postgres::Error> {
+    use tokio_postgres::types::{ToSql, Type};
+    let st = c.prepare(sql).await?;
+    let (i2, i4, text) = (n as i16, n as i32, n.to_string());
+    let p: &(dyn ToSql + Sync) = match st.params().first() {
+        Some(t) if *t == Type::INT2 => &i2,
+        Some(t) if *t == Type::INT4 => &i4,
+        Some(t) if *t == Type::INT8 => &n,
+        _ => &text,
+    };
+    c.query(&st, &[p]).await.map(|_| ())
+}
+
 /// One statement of a session; records its latency (errors are counted, not fatal).
 async fn statement(
     c: &tokio_postgres::Client,
@@ -246,11 +265,15 @@ async fn statement(
         (&stats.ask, "ASK", c.simple_query(&sql).await.map(|_| ()))
     } else {
         let n: i64 = rng.gen_range(1..200);
-        let r = match (on_warehouse, rng.gen_range(0..4)) {
-            (false, 0) => c
-                .query("SELECT name, price FROM products WHERE id = $1", &[&n])
-                .await
-                .map(|_| ()),
+        let pick = rng.gen_range(0..4);
+        let what = match (on_warehouse, pick) {
+            (false, 0) => "SQL extended (shop)",
+            (true, 0) => "SQL extended (warehouse)",
+            (false, _) => "SQL simple (shop)",
+            (true, _) => "SQL simple (warehouse)",
+        };
+        let r = match (on_warehouse, pick) {
+            (false, 0) => extended(c, "SELECT name, price FROM products WHERE id = $1", n).await,
             (false, 1) => c
                 .simple_query("SELECT status, count(*) FROM orders GROUP BY status")
                 .await
@@ -261,13 +284,14 @@ async fn statement(
                 ))
                 .await
                 .map(|_| ()),
-            (true, 0) => c
-                .query(
+            (true, 0) => {
+                extended(
+                    c,
                     "SELECT product_name, list_price FROM dim_product WHERE product_key = $1",
-                    &[&(n as i32)],
+                    n,
                 )
                 .await
-                .map(|_| ()),
+            }
             (true, _) => c
                 .simple_query(&format!(
                     "SELECT count(*) AS n, sum(revenue) AS revenue FROM fact_sales WHERE customer_key = {n}"
@@ -275,7 +299,7 @@ async fn statement(
                 .await
                 .map(|_| ()),
         };
-        (&stats.sql, "SQL", r)
+        (&stats.sql, what, r)
     };
     let d = t.elapsed();
     match r {
