@@ -7,6 +7,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+mod size;
+use size::byte_size;
+pub use size::parse_byte_size;
+
 /// The embedded default configuration (the repository's `proxy.toml`).
 pub const EMBEDDED_DEFAULT: &str = include_str!("../proxy.toml");
 
@@ -217,9 +221,14 @@ pub struct LlmConfig {
     /// Sampling temperature. Default 0.
     #[serde(default)]
     pub temperature: f32,
-    /// History turns included in a prompt. Default 6.
+    /// History turns included in a prompt, and the most a session keeps in memory (the
+    /// store keeps every turn). Default 6.
     #[serde(default = "default_history_turns")]
     pub history_turns: usize,
+    /// Largest LLM reply body read, in bytes (`1048576` or `"1MiB"`); a longer reply is
+    /// refused without being buffered. Default 1 MiB.
+    #[serde(default = "default_max_reply_bytes", with = "byte_size")]
+    pub max_reply_bytes: usize,
 }
 
 impl Default for LlmConfig {
@@ -233,6 +242,7 @@ impl Default for LlmConfig {
             retries: default_retries(),
             temperature: 0.0,
             history_turns: default_history_turns(),
+            max_reply_bytes: default_max_reply_bytes(),
         }
     }
 }
@@ -252,6 +262,14 @@ fn default_retries() -> u32 {
 fn default_history_turns() -> usize {
     6
 }
+fn default_max_reply_bytes() -> usize {
+    1 << 20
+}
+/// Most `[llm] history_turns` accepted (each turn is part of every prompt).
+const MAX_HISTORY_TURNS: usize = 1000;
+/// Smallest `[llm] max_reply_bytes` accepted (a chat completion's JSON envelope alone is
+/// a few hundred bytes).
+const MIN_REPLY_BYTES: usize = 1024;
 
 /// `[limits]`
 #[derive(Debug, Clone, Deserialize)]
@@ -297,6 +315,11 @@ pub struct CacheConfig {
     /// Results kept. Default 256.
     #[serde(default = "default_result_entries")]
     pub result_entries: usize,
+    /// Bytes the result cache may hold (`67108864` or `"64MB"`), estimated from the Arrow
+    /// buffers of each result; least recently used results go first, and a result larger
+    /// than this is not cached. Default 64 MiB; 0 disables result caching.
+    #[serde(default = "default_result_bytes", with = "byte_size")]
+    pub result_bytes: usize,
 }
 
 impl Default for CacheConfig {
@@ -305,6 +328,7 @@ impl Default for CacheConfig {
             plan_entries: default_cache_entries(),
             result_ttl: default_result_ttl(),
             result_entries: default_result_entries(),
+            result_bytes: default_result_bytes(),
         }
     }
 }
@@ -317,6 +341,9 @@ fn default_result_ttl() -> Duration {
 }
 fn default_result_entries() -> usize {
     256
+}
+fn default_result_bytes() -> usize {
+    64 << 20
 }
 
 impl Default for LimitsConfig {
@@ -612,6 +639,24 @@ impl Config {
             return Err(invalid(
                 "llm.base_url",
                 "required when provider = \"openai\" (e.g. https://api.openai.com/v1)",
+            ));
+        }
+        if self.llm.history_turns > MAX_HISTORY_TURNS {
+            return Err(invalid(
+                "llm.history_turns",
+                format!(
+                    "{} is too many (at most {MAX_HISTORY_TURNS}; every turn is part of every prompt)",
+                    self.llm.history_turns
+                ),
+            ));
+        }
+        if self.llm.max_reply_bytes < MIN_REPLY_BYTES {
+            return Err(invalid(
+                "llm.max_reply_bytes",
+                format!(
+                    "{} bytes is too small (at least {MIN_REPLY_BYTES}; default 1MiB)",
+                    self.llm.max_reply_bytes
+                ),
             ));
         }
         if self.store.path.is_some() && self.store.url.is_some() {

@@ -263,6 +263,7 @@ impl Engine {
         let caches = cache::Caches::new(
             config.cache.plan_entries,
             config.cache.result_entries,
+            config.cache.result_bytes,
             config.cache.result_ttl,
         );
         let store = crate::store::Store::open(&config.store, &config)

@@ -17,6 +17,7 @@ pub struct OpenAiClient {
     timeout: Duration,
     retries: u32,
     temperature: f32,
+    max_reply_bytes: usize,
 }
 
 impl std::fmt::Debug for OpenAiClient {
@@ -48,6 +49,7 @@ impl OpenAiClient {
             timeout: cfg.timeout,
             retries: cfg.retries,
             temperature: cfg.temperature,
+            max_reply_bytes: cfg.max_reply_bytes,
         })
     }
 
@@ -64,13 +66,23 @@ impl OpenAiClient {
             }
         })?;
         let status = resp.status();
-        let text = resp.text().await.map_err(|e| {
+        let (body, complete) = read_capped(resp, self.max_reply_bytes).await.map_err(|e| {
             if e.is_timeout() {
                 (LlmError::Timeout(self.timeout), false)
             } else {
                 (LlmError::Unreachable(e.without_url().to_string()), true)
             }
         })?;
+        if status.is_success() && !complete {
+            return Err((
+                LlmError::Malformed(format!(
+                    "the reply is larger than [llm] max_reply_bytes ({} bytes); it was not read",
+                    self.max_reply_bytes
+                )),
+                false,
+            ));
+        }
+        let text = String::from_utf8_lossy(&body);
         if !status.is_success() {
             let retry = status.as_u16() == 429 || status.is_server_error();
             let message: String = serde_json::from_str::<Value>(&text)
@@ -110,6 +122,29 @@ impl OpenAiClient {
     }
 }
 
+/// Reads a reply body chunk by chunk, keeping at most `cap` bytes: `(body, true)` when it
+/// fit, `(first bytes, false)` when it is longer (the rest is never read; nothing is read
+/// when `Content-Length` already says it is longer).
+async fn read_capped(
+    mut resp: reqwest::Response,
+    cap: usize,
+) -> Result<(Vec<u8>, bool), reqwest::Error> {
+    let declared = resp.content_length().unwrap_or(0);
+    if declared > cap as u64 {
+        return Ok((Vec::new(), false));
+    }
+    let mut body = Vec::with_capacity(usize::try_from(declared).unwrap_or(cap));
+    while let Some(chunk) = resp.chunk().await? {
+        let room = cap - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body, false));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, true))
+}
+
 #[async_trait]
 impl Llm for OpenAiClient {
     async fn complete(&self, req: &LlmRequest) -> Result<String, LlmError> {
@@ -135,5 +170,87 @@ impl Llm for OpenAiClient {
 
     fn name(&self) -> String {
         format!("openai:{}", self.model)
+    }
+}
+
+#[cfg(test)]
+mod reply_cap_tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// An endpoint that answers every request with `body_len` bytes of a chat completion
+    /// sent chunked (no `Content-Length`); returns its base URL.
+    async fn chunked_endpoint(body_len: usize) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    let _ = sock.read(&mut buf).await; // the request (small; one read)
+                    let json = serde_json::json!({
+                        "choices": [{"message": {"role": "assistant",
+                            "content": "x".repeat(body_len.saturating_sub(60))}}]
+                    })
+                    .to_string();
+                    let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+                    if sock.write_all(head.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    for part in json.as_bytes().chunks(16 * 1024) {
+                        let chunk =
+                            [format!("{:x}\r\n", part.len()).as_bytes(), part, b"\r\n"].concat();
+                        if sock.write_all(&chunk).await.is_err() {
+                            return; // the client stopped reading
+                        }
+                    }
+                    let _ = sock.write_all(b"0\r\n\r\n").await;
+                });
+            }
+        });
+        format!("http://{addr}/v1")
+    }
+
+    fn client(base: String, cap: usize) -> OpenAiClient {
+        let cfg = LlmConfig {
+            provider: crate::config::LlmProvider::Openai,
+            base_url: Some(base),
+            max_reply_bytes: cap,
+            retries: 0,
+            ..LlmConfig::default()
+        };
+        OpenAiClient::new(&cfg).expect("client")
+    }
+
+    fn request() -> LlmRequest {
+        LlmRequest {
+            messages: vec![],
+            databases: vec![],
+            question: "q".into(),
+            previous_questions: vec![],
+        }
+    }
+
+    #[tokio::test]
+    async fn a_chunked_reply_past_the_cap_is_refused() {
+        let base = chunked_endpoint(2 << 20).await;
+        let err = client(base, 1 << 20)
+            .complete(&request())
+            .await
+            .expect_err("2 MiB reply over a 1 MiB cap");
+        assert!(matches!(err, LlmError::Malformed(_)), "{err:?}");
+        assert!(err.to_string().contains("max_reply_bytes"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_chunked_reply_under_the_cap_is_read() {
+        let base = chunked_endpoint(100 << 10).await;
+        let reply = client(base, 1 << 20)
+            .complete(&request())
+            .await
+            .expect("100 KiB reply under a 1 MiB cap");
+        assert!(reply.len() > 90 << 10);
     }
 }

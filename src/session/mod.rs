@@ -1,6 +1,7 @@
 //! Per-connection state: the chat, the active connections and the session's settings.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use uuid::Uuid;
@@ -73,8 +74,8 @@ pub struct Session {
     pub use_cache: bool,
     /// Writes allowed (only where the user and the connection permit).
     pub allow_write: bool,
-    /// Earlier turns, oldest first.
-    pub history: Vec<Turn>,
+    /// Earlier turns, oldest first: at most `[llm] history_turns` (the store keeps all).
+    pub history: History,
     /// Other run-time parameters clients set (`DateStyle`, `extra_float_digits`, ...).
     pub params: HashMap<String, String>,
     /// Parameters applied to every statement on a PostgreSQL target (`TimeZone`,
@@ -115,7 +116,7 @@ impl Session {
             show_sql: false,
             use_cache: true,
             allow_write: false,
-            history: Vec::new(),
+            history: History::default(),
             params: HashMap::new(),
             forwarded: std::collections::BTreeMap::new(),
             created_at: chrono::Utc::now(),
@@ -293,18 +294,26 @@ impl Session {
         self.chat_name = loaded.session.name.clone();
         self.created_at = loaded.session.created_at;
         self.connections = if names.is_empty() { None } else { Some(names) };
-        self.history = loaded
-            .turns
-            .into_iter()
-            .map(|(question, plan)| Turn {
-                question,
-                plan: plan
-                    .into_iter()
-                    .map(|(connection, sql)| crate::engine::plan::PlannedQuery { connection, sql })
-                    .collect(),
-                summary: String::new(),
-            })
-            .collect();
+        let keep = cfg.llm.history_turns;
+        let skip = loaded.turns.len().saturating_sub(keep);
+        self.history = History::from_turns(
+            loaded
+                .turns
+                .into_iter()
+                .skip(skip)
+                .map(|(question, plan)| Turn {
+                    question,
+                    plan: plan
+                        .into_iter()
+                        .map(|(connection, sql)| crate::engine::plan::PlannedQuery {
+                            connection,
+                            sql,
+                        })
+                        .collect(),
+                    summary: String::new(),
+                }),
+            keep,
+        );
         self.stored = true;
     }
 
@@ -376,5 +385,77 @@ impl Session {
         self.target
             .clone()
             .or_else(|| self.active_connections(cfg, user).into_iter().next())
+    }
+}
+
+/// A session's earlier turns kept in memory, oldest first, at most `keep` of them (the
+/// store keeps every turn). Cloning shares the turns (the session is cloned for every
+/// statement); a push copies them only while an older clone still shares them.
+#[derive(Debug, Clone, Default)]
+pub struct History(Arc<Vec<Turn>>);
+
+impl History {
+    /// The last `keep` of `turns`.
+    pub fn from_turns(turns: impl IntoIterator<Item = Turn>, keep: usize) -> History {
+        let mut v: Vec<Turn> = turns.into_iter().collect();
+        let excess = v.len().saturating_sub(keep);
+        v.drain(..excess);
+        History(Arc::new(v))
+    }
+
+    /// Appends a turn, dropping the oldest beyond `keep` (`[llm] history_turns`).
+    pub fn push(&mut self, turn: Turn, keep: usize) {
+        let v = Arc::make_mut(&mut self.0);
+        v.push(turn);
+        let excess = v.len().saturating_sub(keep);
+        v.drain(..excess);
+    }
+
+    /// Forgets every turn.
+    pub fn clear(&mut self) {
+        self.0 = Arc::default();
+    }
+}
+
+impl std::ops::Deref for History {
+    type Target = [Turn];
+
+    fn deref(&self) -> &[Turn] {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod history_tests {
+    use super::*;
+
+    fn turn(i: usize) -> Turn {
+        Turn {
+            question: format!("q{i}"),
+            plan: vec![],
+            summary: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_session_with_100_asks_keeps_history_turns() {
+        let mut s = Session::new("guru");
+        let mut snapshots = Vec::new();
+        for i in 0..100 {
+            snapshots.push(s.clone()); // what every statement does
+            s.history.push(turn(i), 6);
+            assert!(s.history.len() <= 6);
+        }
+        let qs: Vec<&str> = s.history.iter().map(|t| t.question.as_str()).collect();
+        assert_eq!(qs, ["q94", "q95", "q96", "q97", "q98", "q99"]);
+        // Snapshots taken earlier still see what they saw, and hold at most 6 turns each.
+        assert_eq!(snapshots[3].history.len(), 3);
+        assert!(snapshots.iter().all(|c| c.history.len() <= 6));
+        // A clone shares the turns rather than copying them.
+        let c = s.clone();
+        assert!(std::ptr::eq(c.history.as_ptr(), s.history.as_ptr()));
+        s.history.push(turn(100), 0);
+        assert!(s.history.is_empty());
+        assert_eq!(History::from_turns((0..10).map(turn), 2).len(), 2);
     }
 }

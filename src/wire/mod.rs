@@ -526,7 +526,7 @@ impl Handler {
                     if s.chat_name.is_none() {
                         s.chat_name = Some(q.chars().take(60).collect());
                     }
-                    s.history.push(turn);
+                    s.history.push(turn, cfg.llm.history_turns);
                     s.clone()
                 });
                 let rec = self.ask_record(
