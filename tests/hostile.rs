@@ -232,10 +232,7 @@ impl Fixture {
 
     /// Runs one case on a new connection; `Err` describes a mismatch.
     async fn run(&self, i: usize, case: &corpus::Case) -> Result<(), String> {
-        let c = self
-            .proxy
-            .connect()
-            .await;
+        let c = self.proxy.connect().await;
         simple(&c, "SET dbguru.use_cache = off")
             .await
             .map_err(|e| format!("SET use_cache: {e}"))?;
@@ -302,7 +299,9 @@ async fn the_hostile_corpus_changes_nothing_and_crashes_nothing() {
             .unwrap_or_else(|e| panic!("{label}: the proxy stopped answering: {e}"));
         let now = f.snapshot().await;
         if now != before {
-            failures.push(format!("{label}: CHANGED the databases or files:\n  before {before:?}\n  after  {now:?}"));
+            failures.push(format!(
+                "{label}: CHANGED the databases or files:\n  before {before:?}\n  after  {now:?}"
+            ));
             break;
         }
     }
@@ -319,7 +318,11 @@ async fn the_hostile_corpus_changes_nothing_and_crashes_nothing() {
 async fn a_huge_expression_is_54001_and_the_proxy_keeps_serving() {
     let llm = ScriptedLlm::start().await;
     let dir = temp_dir();
-    let lite = sqlite_file(dir.path(), "x.sqlite", "CREATE TABLE t (a int); INSERT INTO t VALUES (1);");
+    let lite = sqlite_file(
+        dir.path(),
+        "x.sqlite",
+        "CREATE TABLE t (a int); INSERT INTO t VALUES (1);",
+    );
     let proxy = start_proxy(&base_config(&format!(
         "{}\n{}",
         llm.llm_toml("10s", 0),
@@ -330,23 +333,42 @@ async fn a_huge_expression_is_54001_and_the_proxy_keeps_serving() {
     let c = proxy.connect().await;
     for _ in 0..3 {
         let e = simple(&c, &huge).await.expect_err("refused");
-        assert_eq!(sqlstate(&e).as_deref(), Some("54001"), "{}", error_message(&e));
+        assert_eq!(
+            sqlstate(&e).as_deref(),
+            Some("54001"),
+            "{}",
+            error_message(&e)
+        );
         // The same statement from the LLM.
         llm.set_default(Reply::text(format!("DATABASE: lite\n{huge}")));
         let e = simple(&c, "ASK 'add up a lot of ones' ON lite")
             .await
             .expect_err("refused");
-        assert_eq!(sqlstate(&e).as_deref(), Some("54001"), "{}", error_message(&e));
+        assert_eq!(
+            sqlstate(&e).as_deref(),
+            Some("54001"),
+            "{}",
+            error_message(&e)
+        );
         // Extended protocol too.
         let e = c.query(huge.as_str(), &[]).await.expect_err("refused");
-        assert_eq!(sqlstate(&e).as_deref(), Some("54001"), "{}", error_message(&e));
+        assert_eq!(
+            sqlstate(&e).as_deref(),
+            Some("54001"),
+            "{}",
+            error_message(&e)
+        );
     }
     // Still serving, on this connection and a new one.
     let r = simple(&c, "SELECT a FROM t").await.expect("still serving");
     assert_eq!(r.scalar().as_deref(), Some("1"));
     let c2 = proxy.connect().await;
     assert_eq!(
-        simple(&c2, "SELECT count(*) FROM t").await.expect("new connection").scalar().as_deref(),
+        simple(&c2, "SELECT count(*) FROM t")
+            .await
+            .expect("new connection")
+            .scalar()
+            .as_deref(),
         Some("1")
     );
 }

@@ -313,12 +313,10 @@ impl<'a> Iterator for Lexer<'a> {
                 let (end, open) = self.quoted(i + 1, b'`', false);
                 (Kind::QuotedIdent, end, open)
             }
-            b'[' if self.mode == Mode::Sqlite => {
-                match b[i + 1..].iter().position(|&x| x == b']') {
-                    Some(p) => (Kind::QuotedIdent, i + p + 2, false),
-                    None => (Kind::QuotedIdent, b.len(), true),
-                }
-            }
+            b'[' if self.mode == Mode::Sqlite => match b[i + 1..].iter().position(|&x| x == b']') {
+                Some(p) => (Kind::QuotedIdent, i + p + 2, false),
+                None => (Kind::QuotedIdent, b.len(), true),
+            },
             b'$' if self.mode == Mode::Postgres => {
                 if next.is_some_and(|d| d.is_ascii_digit()) {
                     let mut j = i + 1;
@@ -441,7 +439,10 @@ mod tests {
 
     #[test]
     fn strings_comments_and_quotes() {
-        let t = kinds("SELECT 'a''b', E'x\\'y', $q$ ; $q$ -- c\n/* a /* b */ c */ 1", Mode::Postgres);
+        let t = kinds(
+            "SELECT 'a''b', E'x\\'y', $q$ ; $q$ -- c\n/* a /* b */ c */ 1",
+            Mode::Postgres,
+        );
         assert_eq!(
             t,
             vec![
@@ -457,7 +458,12 @@ mod tests {
             ]
         );
         // MySQL: comments do not nest; `#` comments; backslash escapes; executable comments.
-        let t = kinds("SELECT 'a\\'b' # x\n/*M!100000 , 2 */ /*!, 3*/ 1--1", Mode::Mysql { backslash_escapes: true });
+        let t = kinds(
+            "SELECT 'a\\'b' # x\n/*M!100000 , 2 */ /*!, 3*/ 1--1",
+            Mode::Mysql {
+                backslash_escapes: true,
+            },
+        );
         assert_eq!(
             t,
             vec![
@@ -473,17 +479,21 @@ mod tests {
         );
         let t = kinds("SELECT [a b], \"set_config\"(1)", Mode::Sqlite);
         assert_eq!(t[1], (Kind::QuotedIdent, "[a b]"));
-        let q = tokens("\"set_\"\"config\"", Mode::Postgres).next().expect("token");
+        let q = tokens("\"set_\"\"config\"", Mode::Postgres)
+            .next()
+            .expect("token");
         assert_eq!(q.name().as_deref(), Some("set_\"config"));
     }
 
     #[test]
     fn unterminated_runs_to_the_end_and_never_panics() {
-        for s in ["'abc", "/* x", "$a$ b", "\"x", "E'\\", "é'", "U&\"x", "[x", "`x"] {
+        for s in [
+            "'abc", "/* x", "$a$ b", "\"x", "E'\\", "é'", "U&\"x", "[x", "`x",
+        ] {
             for m in ALL_MODES {
                 let v: Vec<_> = tokens(s, m).collect();
                 assert!(!v.is_empty(), "{s}");
-                assert_eq!(v.iter().map(|t| t.text.len()).sum::<usize>() <= s.len(), true);
+                assert!(v.iter().map(|t| t.text.len()).sum::<usize>() <= s.len());
             }
         }
     }

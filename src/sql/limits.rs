@@ -89,28 +89,8 @@ impl LimitError {
 
 /// Words that chain like binary operators in some dialect.
 const OPERATOR_WORDS: &[&str] = &[
-    "and",
-    "or",
-    "xor",
-    "not",
-    "is",
-    "in",
-    "like",
-    "ilike",
-    "rlike",
-    "regexp",
-    "glob",
-    "match",
-    "similar",
-    "between",
-    "escape",
-    "collate",
-    "at",
-    "div",
-    "mod",
-    "overlaps",
-    "isnull",
-    "notnull",
+    "and", "or", "xor", "not", "is", "in", "like", "ilike", "rlike", "regexp", "glob", "match",
+    "similar", "between", "escape", "collate", "at", "div", "mod", "overlaps", "isnull", "notnull",
 ];
 
 /// Words that chain queries: not reset by commas, since each side is a whole query.
@@ -139,11 +119,9 @@ pub fn measure(sql: &str, mode: Mode, stop: Measure) -> Measure {
                 sum += 1;
                 m.nesting = m.nesting.max(levels.len() - 1);
             }
-            Kind::Close => {
-                if levels.len() > 1 {
-                    if let Some((a, b)) = levels.pop() {
-                        sum -= 1 + a + b;
-                    }
+            Kind::Close if levels.len() > 1 => {
+                if let Some((a, b)) = levels.pop() {
+                    sum -= 1 + a + b;
                 }
             }
             Kind::Comma => {
@@ -252,7 +230,10 @@ mod tests {
     fn real_world_shapes_pass() {
         let in_list = format!(
             "SELECT * FROM t WHERE id IN ({})",
-            (0..10_000).map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+            (0..10_000)
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         assert_eq!(check(&in_list), Ok(()));
         let values = format!(
@@ -272,7 +253,11 @@ mod tests {
         );
         assert_eq!(check(&ors), Ok(()));
         // Operators inside strings and comments do not count.
-        let s = format!("SELECT '{}' /* {} */", "+1".repeat(50_000), "+1".repeat(50_000));
+        let s = format!(
+            "SELECT '{}' /* {} */",
+            "+1".repeat(50_000),
+            "+1".repeat(50_000)
+        );
         assert_eq!(check(&s), Ok(()));
     }
 }

@@ -44,7 +44,10 @@ pub fn corpus(dir: &str) -> Vec<Case> {
     let long_string = format!("SELECT '{}'", "x".repeat(5 << 20));
     let in_list = format!(
         "SELECT count(*) FROM customers WHERE id IN ({})",
-        (0..10_000).map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+        (0..10_000)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
     );
     let commented_terms = format!("SELECT 1 -- {}\n", "+1".repeat(100_000));
     let mongo_ors = format!(
@@ -57,7 +60,18 @@ pub fn corpus(dir: &str) -> Vec<Case> {
     let mut add = |t: &'static str, s: &str, e: &'static str| v.push((t, s.to_string(), e));
 
     // --- Size and depth: bounded before parsing (54001 / 54000) -------------------------
-    for t in ["pg", "my", "lite", "duck", "mongo", "ask:pg", "ask:my", "ask:lite", "ask:duck", "ask:mongo"] {
+    for t in [
+        "pg",
+        "my",
+        "lite",
+        "duck",
+        "mongo",
+        "ask:pg",
+        "ask:my",
+        "ask:lite",
+        "ask:duck",
+        "ask:mongo",
+    ] {
         add(t, &plus, "54001");
     }
     for t in ["pg", "lite", "ask:pg"] {
@@ -79,14 +93,26 @@ pub fn corpus(dir: &str) -> Vec<Case> {
     add("pg", &in_list, "ok");
     add("lite", &in_list, "ok");
     add("my", &commented_terms, "ok");
-    add("pg", &format!("SELECT 1 /* {} */", "+1".repeat(100_000)), "ok");
+    add(
+        "pg",
+        &format!("SELECT 1 /* {} */", "+1".repeat(100_000)),
+        "ok",
+    );
 
     // --- Executable comments (42501 in every dialect) ------------------------------------
     for t in ["my", "myrw", "ask:my"] {
-        add(t, "SELECT 1 /*M!100000 , LOAD_FILE('/etc/passwd') */", "42501");
+        add(
+            t,
+            "SELECT 1 /*M!100000 , LOAD_FILE('/etc/passwd') */",
+            "42501",
+        );
         add(t, "SELECT 1 /*M! INTO\tOUTFILE '{dir}/m1.txt' */", "42501");
     }
-    add("my", "SELECT 1 /*!50000 , LOAD_FILE('/etc/passwd') */", "42501");
+    add(
+        "my",
+        "SELECT 1 /*!50000 , LOAD_FILE('/etc/passwd') */",
+        "42501",
+    );
     add("my", "SELECT 1 /*! , LOAD_FILE('/etc/passwd') */", "42501");
     add("my", "SELECT 1 /*!INTO OUTFILE '{dir}/m2.txt'*/", "42501");
     add("my", "SELECT 1 /*!; DELETE FROM customers */", "42501");
@@ -95,22 +121,53 @@ pub fn corpus(dir: &str) -> Vec<Case> {
     add("lite", "SELECT 1 /*M!, 2 */", "42501");
     add("duck", "SELECT 1 /*!50000 , 2 */", "42501");
     add("mongo", "SELECT kind FROM events /*!, 2 */", "42501");
-    add("my", "SELECT /*+ MAX_EXECUTION_TIME(1000) */ count(*) FROM customers", "ok");
-    add("my", "SELECT count(*) FROM customers /* ! not executable */", "ok");
+    add(
+        "my",
+        "SELECT /*+ MAX_EXECUTION_TIME(1000) */ count(*) FROM customers",
+        "ok",
+    );
+    add(
+        "my",
+        "SELECT count(*) FROM customers /* ! not executable */",
+        "ok",
+    );
 
     // --- INTO OUTFILE / DUMPFILE however it is spelled (42501) ---------------------------
-    for (i, sep) in ["\t", "\n", "/**/", " -- c\n ", " # c\n ", "  \r\n\t "].iter().enumerate() {
+    for (i, sep) in ["\t", "\n", "/**/", " -- c\n ", " # c\n ", "  \r\n\t "]
+        .iter()
+        .enumerate()
+    {
         add(
             "my",
             &format!("SELECT * FROM customers INTO{sep}OUTFILE '{{dir}}/o{i}.txt'"),
             "42501",
         );
     }
-    add("my", "select * from customers into outfile '{dir}/o10.txt'", "42501");
-    add("my", "SELECT name FROM customers LIMIT 1 INTO DUMPFILE '{dir}/d1.bin'", "42501");
-    add("my", "SELECT * INTO OUTFILE '{dir}/o11.txt' FROM customers", "42501");
-    add("myrw", "SELECT * FROM customers INTO OUTFILE '{dir}/o12.txt'", "42501");
-    add("ask:my", "SELECT * FROM customers INTO\tOUTFILE '{dir}/o13.txt'", "42501");
+    add(
+        "my",
+        "select * from customers into outfile '{dir}/o10.txt'",
+        "42501",
+    );
+    add(
+        "my",
+        "SELECT name FROM customers LIMIT 1 INTO DUMPFILE '{dir}/d1.bin'",
+        "42501",
+    );
+    add(
+        "my",
+        "SELECT * INTO OUTFILE '{dir}/o11.txt' FROM customers",
+        "42501",
+    );
+    add(
+        "myrw",
+        "SELECT * FROM customers INTO OUTFILE '{dir}/o12.txt'",
+        "42501",
+    );
+    add(
+        "ask:my",
+        "SELECT * FROM customers INTO\tOUTFILE '{dir}/o13.txt'",
+        "42501",
+    );
     add("my", "SELECT 'into outfile' AS x", "ok");
 
     // --- File, program and extension access ----------------------------------------------
@@ -119,7 +176,11 @@ pub fn corpus(dir: &str) -> Vec<Case> {
     add("my", "SELECT `load_file`('/etc/passwd')", "42501");
     add("ask:my", "SELECT LOAD_FILE('/etc/passwd') AS f", "42501");
     add("pg", "SELECT pg_read_file('/etc/passwd')", "42501");
-    add("pg", "SELECT pg_catalog.pg_read_file('/etc/passwd')", "42501");
+    add(
+        "pg",
+        "SELECT pg_catalog.pg_read_file('/etc/passwd')",
+        "42501",
+    );
     add("pg", "SELECT \"pg_read_file\"('/etc/passwd')", "42501");
     add("pg", "SELECT pg_read_binary_file('/etc/passwd')", "42501");
     add("pg", "SELECT * FROM pg_ls_dir('.')", "42501");
@@ -130,18 +191,38 @@ pub fn corpus(dir: &str) -> Vec<Case> {
     add("pg", "COPY customers TO\tPROGRAM 'touch {dir}/p2'", "42501");
     add("pg", "COPY (SELECT 1) TO program 'touch {dir}/p3'", "42501");
     add("pg", "COPY customers FROM PROGRAM 'id'", "42501");
-    add("pgrw", "COPY customers TO PROGRAM 'touch {dir}/p4'", "42501");
+    add(
+        "pgrw",
+        "COPY customers TO PROGRAM 'touch {dir}/p4'",
+        "42501",
+    );
     add("pgrw", "COPY customers FROM '/etc/passwd'", "42501");
-    add("ask:pg", "COPY customers TO PROGRAM 'touch {dir}/p5'", "42501");
+    add(
+        "ask:pg",
+        "COPY customers TO PROGRAM 'touch {dir}/p5'",
+        "42501",
+    );
     add("duck", "SELECT * FROM '/etc/passwd'", "42501");
     add("duck", "SELECT * FROM read_csv('/etc/passwd')", "42501");
-    add("duck", "SELECT * FROM READ_CSV_AUTO('/etc/passwd')", "42501");
+    add(
+        "duck",
+        "SELECT * FROM READ_CSV_AUTO('/etc/passwd')",
+        "42501",
+    );
     add("duck", "SELECT * FROM read_text('/etc/passwd')", "42501");
     add("duck", "SELECT * FROM read_blob('/etc/passwd')", "42501");
-    add("duck", "SELECT * FROM main.read_csv('/etc/passwd')", "42501");
+    add(
+        "duck",
+        "SELECT * FROM main.read_csv('/etc/passwd')",
+        "42501",
+    );
     add("duck", "SELECT * FROM \"/etc/passwd\"", "42501");
     add("duck", "SELECT * FROM glob('/etc/*')", "42501");
-    add("duck", "SELECT * FROM read_parquet('{dir}/x.parquet')", "42501");
+    add(
+        "duck",
+        "SELECT * FROM read_parquet('{dir}/x.parquet')",
+        "42501",
+    );
     add("duck", "SELECT getenv('HOME')", "42501");
     add("duck", "COPY customers TO '{dir}/d.csv'", "42501");
     add("duck", "COPY (SELECT 1) TO '{dir}/e.csv'", "42501");
@@ -160,31 +241,95 @@ pub fn corpus(dir: &str) -> Vec<Case> {
     // --- Functions that run SQL from a string, change settings, or act on the server ---
     for t in ["pg", "pgrw", "ask:pg"] {
         add(t, q2x, "42501");
-        add(t, "SELECT set_config('default_transaction_read_only', 'off', false)", "42501");
+        add(
+            t,
+            "SELECT set_config('default_transaction_read_only', 'off', false)",
+            "42501",
+        );
     }
-    add("pg", "SELECT query_to_xml('select 1', true, true, '')", "42501");
-    add("pg", "SELECT query_to_xmlschema('select 1', true, true, '')", "42501");
-    add("pg", "SELECT query_to_xml_and_xmlschema('select 1', true, true, '')", "42501");
-    add("pg", "SELECT cursor_to_xml('c', 1, true, true, '')", "42501");
-    add("pg", "SELECT table_to_xml('customers', true, true, '')", "42501");
-    add("pg", "SELECT schema_to_xml('public', true, true, '')", "42501");
+    add(
+        "pg",
+        "SELECT query_to_xml('select 1', true, true, '')",
+        "42501",
+    );
+    add(
+        "pg",
+        "SELECT query_to_xmlschema('select 1', true, true, '')",
+        "42501",
+    );
+    add(
+        "pg",
+        "SELECT query_to_xml_and_xmlschema('select 1', true, true, '')",
+        "42501",
+    );
+    add(
+        "pg",
+        "SELECT cursor_to_xml('c', 1, true, true, '')",
+        "42501",
+    );
+    add(
+        "pg",
+        "SELECT table_to_xml('customers', true, true, '')",
+        "42501",
+    );
+    add(
+        "pg",
+        "SELECT schema_to_xml('public', true, true, '')",
+        "42501",
+    );
     add("pg", "SELECT database_to_xml(true, true, '')", "42501");
-    add("pg", "SELECT pg_catalog.set_config('default_transaction_read_only', 'off', false)", "42501");
-    add("pg", "SELECT \"set_config\"('default_transaction_read_only', 'off', false)", "42501");
-    add("pg", "SELECT SET_CONFIG('default_transaction_read_only', 'off', false)", "42501");
-    add("pg", "SELECT pg_catalog . set_config ('a.b', 'c', false)", "42501");
+    add(
+        "pg",
+        "SELECT pg_catalog.set_config('default_transaction_read_only', 'off', false)",
+        "42501",
+    );
+    add(
+        "pg",
+        "SELECT \"set_config\"('default_transaction_read_only', 'off', false)",
+        "42501",
+    );
+    add(
+        "pg",
+        "SELECT SET_CONFIG('default_transaction_read_only', 'off', false)",
+        "42501",
+    );
+    add(
+        "pg",
+        "SELECT pg_catalog . set_config ('a.b', 'c', false)",
+        "42501",
+    );
     add("pg", "SELECT set_config/**/('a.b', 'c', false)", "42501");
-    add("pg", "SELECT U&\"\\0073et_config\"('a.b', 'c', false)", "42501");
-    add("pg", "SELECT * FROM dblink('dbname=postgres', 'select 1') AS t(a int)", "42501");
-    add("pg", "SELECT dblink_exec('dbname=postgres', 'delete from customers')", "42501");
+    add(
+        "pg",
+        "SELECT U&\"\\0073et_config\"('a.b', 'c', false)",
+        "42501",
+    );
+    add(
+        "pg",
+        "SELECT * FROM dblink('dbname=postgres', 'select 1') AS t(a int)",
+        "42501",
+    );
+    add(
+        "pg",
+        "SELECT dblink_exec('dbname=postgres', 'delete from customers')",
+        "42501",
+    );
     add("pg", "SELECT ts_stat('select 1')", "42501");
     add("pg", "SELECT pg_reload_conf()", "42501");
-    add("pg", "SELECT pg_terminate_backend(pg_backend_pid())", "42501");
+    add(
+        "pg",
+        "SELECT pg_terminate_backend(pg_backend_pid())",
+        "42501",
+    );
     add("pg", "SELECT pg_cancel_backend(1)", "42501");
     add("pg", "SELECT pg_stat_reset()", "42501");
     add("pg", "SELECT pg_stat_reset_shared('bgwriter')", "42501");
     add("pg", "SELECT pg_notify('c', 'x')", "42501");
-    add("pg", "SELECT pg_logical_emit_message(true, 'p', 'x')", "42501");
+    add(
+        "pg",
+        "SELECT pg_logical_emit_message(true, 'p', 'x')",
+        "42501",
+    );
     add("pg", "SELECT pg_replication_origin_create('o')", "42501");
     add("pg", "SELECT txid_current()", "25006");
     add("pg", "SELECT pg_current_xact_id()", "25006");
@@ -237,15 +382,27 @@ pub fn corpus(dir: &str) -> Vec<Case> {
         add("pg", s, "25006");
     }
     add("my", "DELETE FROM customers", "25006");
-    add("my", "UPDATE customers SET name = 'x' WHERE id = 1", "25006");
+    add(
+        "my",
+        "UPDATE customers SET name = 'x' WHERE id = 1",
+        "25006",
+    );
     add("lite", "DELETE FROM customers", "25006");
-    add("lite", "INSERT OR REPLACE INTO customers VALUES (9, 'x', 'x', 1)", "25006");
+    add(
+        "lite",
+        "INSERT OR REPLACE INTO customers VALUES (9, 'x', 'x', 1)",
+        "25006",
+    );
     add("duck", "DELETE FROM customers", "25006");
     add("duck", "CREATE TABLE x AS SELECT 1", "25006");
     add("mongo", "DELETE FROM events", "25006");
     add("ask:pg", "DELETE FROM customers", "25006");
     add("ask:lite", "UPDATE customers SET name = 'x'", "25006");
-    add("ask:duck", "INSERT INTO customers VALUES (9, 'x', 'x', 1)", "25006");
+    add(
+        "ask:duck",
+        "INSERT INTO customers VALUES (9, 'x', 'x', 1)",
+        "25006",
+    );
     add("ask:my", "DROP TABLE customers", "25006");
 
     // --- Statement kinds never allowed (42501) ---------------------------------------------
@@ -257,47 +414,93 @@ pub fn corpus(dir: &str) -> Vec<Case> {
     add("pg", "ALTER SYSTEM SET work_mem = '1MB'", "42501");
     add("pg", "CREATE EXTENSION dblink", "42501");
     add("pgrw", "GRANT ALL ON customers TO PUBLIC", "42501");
-    add("pg", "DO $$ BEGIN PERFORM set_config('a.b', 'c', false); END $$", "42501");
-    add("my", "LOAD DATA INFILE '/etc/passwd' INTO TABLE customers", "42501");
-    add("myrw", "LOAD DATA LOCAL INFILE '/etc/passwd' INTO TABLE customers", "42501");
+    add(
+        "pg",
+        "DO $$ BEGIN PERFORM set_config('a.b', 'c', false); END $$",
+        "42501",
+    );
+    add(
+        "my",
+        "LOAD DATA INFILE '/etc/passwd' INTO TABLE customers",
+        "42501",
+    );
+    add(
+        "myrw",
+        "LOAD DATA LOCAL INFILE '/etc/passwd' INTO TABLE customers",
+        "42501",
+    );
     add("duck", "EXPORT DATABASE '{dir}/export'", "42501");
-    add("pgrw", "CREATE FUNCTION f() RETURNS int AS 'select 1' LANGUAGE sql", "42501");
+    add(
+        "pgrw",
+        "CREATE FUNCTION f() RETURNS int AS 'select 1' LANGUAGE sql",
+        "42501",
+    );
 
     // --- Multi-statement smuggling ---------------------------------------------------------
     add("pg", "SELECT 1; DELETE FROM customers", "25006");
     add("pg", "SELECT 1;;; DELETE FROM customers", "25006");
     add("pg", "SELECT 'a\\'; DELETE FROM customers; --'", "25006");
     add("my", "SELECT 1 #; DELETE FROM customers", "25006");
-    add("lite", "SELECT 1; ATTACH DATABASE '{dir}/s.db' AS s", "42501");
+    add(
+        "lite",
+        "SELECT 1; ATTACH DATABASE '{dir}/s.db' AS s",
+        "42501",
+    );
     add("ask:pg", "SELECT 1; DELETE FROM customers", "42601");
     add("ask:pg", "SELECT $$;$$; DELETE FROM customers", "42601");
-    add("ask:my", "SELECT 'a\\'; DELETE FROM customers; -- '", "42601");
-    add("ask:my", "SELECT \"a\\\"; DELETE FROM customers; -- \"", "42601");
+    add(
+        "ask:my",
+        "SELECT 'a\\'; DELETE FROM customers; -- '",
+        "42601",
+    );
+    add(
+        "ask:my",
+        "SELECT \"a\\\"; DELETE FROM customers; -- \"",
+        "42601",
+    );
     add("ask:lite", "SELECT 1; DROP TABLE customers", "42601");
     add("ask:duck", "SELECT 1;\nDELETE FROM customers", "42601");
-    add("ask:pg", "SELECT 1 /* x */; DELETE FROM customers -- y", "42601");
+    add(
+        "ask:pg",
+        "SELECT 1 /* x */; DELETE FROM customers -- y",
+        "42601",
+    );
 
     // --- Comment, quote and dollar-quote tricks that are plain reads (ok) ----------------
     add("pg", "SELECT $$; DELETE FROM customers; $$ AS x", "ok");
     add("pg", "SELECT $a$ $$; DELETE FROM customers $a$ AS x", "ok");
     add("pg", "SELECT 1 /* ; DELETE FROM customers */", "ok");
-    add("pg", "SELECT 'set_config(1)' AS s, 'into outfile' AS t", "ok");
+    add(
+        "pg",
+        "SELECT 'set_config(1)' AS s, 'into outfile' AS t",
+        "ok",
+    );
     add("pg", "SELECT 1 AS \"pg_read_file\"", "ok");
-    add("pg", "SELECT count(*) FROM customers -- set_config('a','b',false)", "ok");
+    add(
+        "pg",
+        "SELECT count(*) FROM customers -- set_config('a','b',false)",
+        "ok",
+    );
     add("pg", "/* leading */ SELECT count(*) FROM customers", "ok");
     add("my", "SELECT 1 -- ; DELETE FROM customers", "ok");
     add("my", "SELECT 1--1", "ok");
     add("my", "SELECT 'a;b', \"c;d\" -- e;f", "ok");
 
     // --- Valid read-only forms (ok) -------------------------------------------------------
-    for t in ["pg", "my", "lite", "duck", "ask:pg", "ask:lite", "ask:my", "ask:duck"] {
+    for t in [
+        "pg", "my", "lite", "duck", "ask:pg", "ask:lite", "ask:my", "ask:duck",
+    ] {
         add(t, "TABLE customers", "ok");
     }
     add("pg", "table public.customers", "ok");
     add("pg", "VALUES (1), (2)", "ok");
     add("lite", "VALUES (1)", "ok");
     for t in ["pg", "my", "duck", "lite"] {
-        add(t, "WITH c AS (SELECT * FROM customers) SELECT count(*) FROM c", "ok");
+        add(
+            t,
+            "WITH c AS (SELECT * FROM customers) SELECT count(*) FROM c",
+            "ok",
+        );
     }
     add("pg", "EXPLAIN SELECT * FROM customers", "ok");
     add("my", "EXPLAIN SELECT * FROM customers", "ok");
@@ -305,10 +508,22 @@ pub fn corpus(dir: &str) -> Vec<Case> {
 
     // --- MongoDB pipelines ------------------------------------------------------------------
     for t in ["mongo", "ask:mongo"] {
-        add(t, r#"{"collection": "events", "pipeline": [{"$out": "copy"}]}"#, "42501");
+        add(
+            t,
+            r#"{"collection": "events", "pipeline": [{"$out": "copy"}]}"#,
+            "42501",
+        );
     }
-    add("mongo", r#"{"collection": "events", "pipeline": [{"$merge": {"into": "x"}}]}"#, "42501");
-    add("mongo", r#"{"collection": "events", "pipeline": [{"$match": {"$where": "sleep(100)"}}]}"#, "42501");
+    add(
+        "mongo",
+        r#"{"collection": "events", "pipeline": [{"$merge": {"into": "x"}}]}"#,
+        "42501",
+    );
+    add(
+        "mongo",
+        r#"{"collection": "events", "pipeline": [{"$match": {"$where": "sleep(100)"}}]}"#,
+        "42501",
+    );
     add(
         "mongo",
         r#"{"collection": "events", "pipeline": [{"$lookup": {"from": "x", "pipeline": [{"$out": "y"}], "as": "z"}}]}"#,

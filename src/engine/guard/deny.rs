@@ -91,18 +91,18 @@ const FORBIDDEN: &[&str] = &[
 /// Prefixes of function names refused in every session.
 const FORBIDDEN_PREFIXES: &[&str] = &[
     // PostgreSQL
-    "pg_read_",       // pg_read_file, pg_read_binary_file
-    "pg_ls_",         // pg_ls_dir, pg_ls_logdir, pg_ls_waldir, ...
-    "pg_file_",       // adminpack: pg_file_write, pg_file_rename, pg_file_unlink
-    "lo_",            // large objects: lo_import, lo_export, lo_put, lo_unlink, ...
-    "dblink",         // dblink, dblink_exec, dblink_connect, ...
-    "pg_advisory_",   // pg_advisory_lock, pg_advisory_xact_lock, pg_advisory_unlock_all, ...
+    "pg_read_",     // pg_read_file, pg_read_binary_file
+    "pg_ls_",       // pg_ls_dir, pg_ls_logdir, pg_ls_waldir, ...
+    "pg_file_",     // adminpack: pg_file_write, pg_file_rename, pg_file_unlink
+    "lo_",          // large objects: lo_import, lo_export, lo_put, lo_unlink, ...
+    "dblink",       // dblink, dblink_exec, dblink_connect, ...
+    "pg_advisory_", // pg_advisory_lock, pg_advisory_xact_lock, pg_advisory_unlock_all, ...
     "pg_try_advisory_",
-    "pg_stat_reset",  // pg_stat_reset, pg_stat_reset_shared, ...
+    "pg_stat_reset", // pg_stat_reset, pg_stat_reset_shared, ...
     "pg_replication_origin_",
-    "pg_logical_",    // pg_logical_emit_message, pg_logical_slot_get_changes, ...
-    "query_to_xml",   // query_to_xml, query_to_xmlschema, query_to_xml_and_xmlschema
-    "cursor_to_xml",  // cursor_to_xml, cursor_to_xmlschema
+    "pg_logical_",   // pg_logical_emit_message, pg_logical_slot_get_changes, ...
+    "query_to_xml",  // query_to_xml, query_to_xmlschema, query_to_xml_and_xmlschema
+    "cursor_to_xml", // cursor_to_xml, cursor_to_xmlschema
     "table_to_xml",
     "schema_to_xml",
     "database_to_xml",
@@ -112,8 +112,8 @@ const FORBIDDEN_PREFIXES: &[&str] = &[
     "read_ndjson",
     "read_parquet",
     "parquet_",
-    "postgres_",      // postgres_scan, postgres_attach, postgres_query, postgres_execute
-    "mysql_",         // mysql_query, mysql_execute
+    "postgres_", // postgres_scan, postgres_attach, postgres_query, postgres_execute
+    "mysql_",    // mysql_query, mysql_execute
 ];
 
 /// Prefixes refused in one dialect only (too generic for the others).

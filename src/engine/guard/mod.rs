@@ -13,9 +13,9 @@
 mod cap;
 pub mod deny;
 mod inspect;
-mod text;
 #[cfg(test)]
 mod tests;
+mod text;
 
 use sqlparser::ast::{Statement, Visit};
 use sqlparser::dialect::{
@@ -224,7 +224,9 @@ impl VerdictCache {
         allow_write: bool,
     ) -> Result<Checked, GuardError> {
         let trimmed = sql.trim().trim_end_matches(';').trim();
-        if dialect == Dialect::Mongodb || trimmed.is_empty() || trimmed.len() > VERDICT_MAX_SQL_BYTES
+        if dialect == Dialect::Mongodb
+            || trimmed.is_empty()
+            || trimmed.len() > VERDICT_MAX_SQL_BYTES
         {
             return check(sql, dialect, allow_write, None);
         }
@@ -291,4 +293,3 @@ fn shape(sql: &str) -> Vec<u8> {
     }
     out
 }
-

@@ -94,7 +94,8 @@ fn writes_and_dangerous_things_are_refused() {
 
 #[test]
 fn mongodb_pipelines_are_guarded_and_sql_is_checked() {
-    let ok = r#"{"collection": "events", "pipeline": [{"$group": {"_id": "$kind", "n": {"$sum": 1}}}]}"#;
+    let ok =
+        r#"{"collection": "events", "pipeline": [{"$group": {"_id": "$kind", "n": {"$sum": 1}}}]}"#;
     let c = check(ok, Dialect::Mongodb, false, Some(11)).expect("pipeline passes");
     assert_eq!(c.sql, ok);
     assert!(c.is_query);
@@ -120,8 +121,8 @@ fn mongodb_pipelines_are_guarded_and_sql_is_checked() {
         refused("UPDATE events SET kind = 'x'", Dialect::Mongodb),
         GuardError::WriteNotAllowed(_)
     ));
-    let c = check("SELECT kind FROM events", Dialect::Mongodb, false, Some(11))
-        .expect("sql passes");
+    let c =
+        check("SELECT kind FROM events", Dialect::Mongodb, false, Some(11)).expect("sql passes");
     assert_eq!(c.sql, "SELECT kind FROM events LIMIT 11");
 }
 
@@ -231,7 +232,13 @@ fn executable_comments_are_refused_in_every_dialect() {
         }
     }
     // Ordinary comments and optimizer hints stay fine.
-    assert!(check("SELECT /*+ NO_INDEX(t) */ 1 /* ! */", Dialect::Mysql, false, None).is_ok());
+    assert!(check(
+        "SELECT /*+ NO_INDEX(t) */ 1 /* ! */",
+        Dialect::Mysql,
+        false,
+        None
+    )
+    .is_ok());
 }
 
 #[test]
@@ -244,19 +251,25 @@ fn word_pairs_are_found_across_any_separator_and_case() {
         "SELECT 1 INTO # x\n OUTFILE '/tmp/x'",
     ] {
         assert!(
-            matches!(check(sql, Dialect::Mysql, true, None), Err(GuardError::Forbidden(_))),
+            matches!(
+                check(sql, Dialect::Mysql, true, None),
+                Err(GuardError::Forbidden(_))
+            ),
             "{sql}"
         );
     }
-    for sql in [
-        "COPY t TO\tPROGRAM 'id'",
-        "COPY t FROM/**/program 'id'",
-    ] {
+    for sql in ["COPY t TO\tPROGRAM 'id'", "COPY t FROM/**/program 'id'"] {
         assert!(check(sql, Dialect::Postgres, true, None).is_err(), "{sql}");
     }
     // The same words inside strings and identifiers are data.
     assert!(check("SELECT 'into outfile' AS x", Dialect::Mysql, false, None).is_ok());
-    assert!(check("SELECT \"to program\" FROM t", Dialect::Postgres, false, None).is_ok());
+    assert!(check(
+        "SELECT \"to program\" FROM t",
+        Dialect::Postgres,
+        false,
+        None
+    )
+    .is_ok());
 }
 
 #[test]
@@ -308,7 +321,10 @@ fn denied_functions_are_found_however_they_are_written() {
         "SELECT pg_current_xact_id()",
     ] {
         assert!(
-            matches!(check(sql, pg, false, None), Err(GuardError::WriteNotAllowed(_))),
+            matches!(
+                check(sql, pg, false, None),
+                Err(GuardError::WriteNotAllowed(_))
+            ),
             "{sql}"
         );
         assert!(check(sql, pg, true, None).is_ok(), "{sql}");
@@ -340,7 +356,13 @@ fn read_only_forms_pass() {
         let c = check(sql, d, false, Some(11)).unwrap_or_else(|e| panic!("{sql}: {e}"));
         assert!(c.is_query, "{sql}");
     }
-    assert!(check("TABLE customers; DROP TABLE x", Dialect::Postgres, false, None).is_err());
+    assert!(check(
+        "TABLE customers; DROP TABLE x",
+        Dialect::Postgres,
+        false,
+        None
+    )
+    .is_err());
 }
 
 #[test]
@@ -373,13 +395,22 @@ fn the_capped_rewrite_is_checked_again() {
 fn huge_statements_are_refused_with_limit_errors() {
     let plus = format!("SELECT 1{}", "+1".repeat(100_000));
     let e = check(&plus, Dialect::Postgres, false, Some(10)).expect_err("too complex");
-    assert!(matches!(&e, GuardError::Limit(l) if l.sqlstate() == "54001"), "{e}");
+    assert!(
+        matches!(&e, GuardError::Limit(l) if l.sqlstate() == "54001"),
+        "{e}"
+    );
     let deep = format!("SELECT {}1{}", "(".repeat(100), ")".repeat(100));
     let e = check(&deep, Dialect::Postgres, false, None).expect_err("too deep");
-    assert!(matches!(&e, GuardError::Limit(l) if l.sqlstate() == "54001"), "{e}");
+    assert!(
+        matches!(&e, GuardError::Limit(l) if l.sqlstate() == "54001"),
+        "{e}"
+    );
     let long = format!("SELECT '{}'", "x".repeat(5 << 20));
     let e = check(&long, Dialect::Sqlite, false, None).expect_err("too long");
-    assert!(matches!(&e, GuardError::Limit(l) if l.sqlstate() == "54000"), "{e}");
+    assert!(
+        matches!(&e, GuardError::Limit(l) if l.sqlstate() == "54000"),
+        "{e}"
+    );
     // Just under the bound: parsed, checked and dropped without trouble on this stack.
     let near = format!("SELECT 1{}", "+1".repeat(9_990));
     assert!(check(&near, Dialect::Postgres, false, Some(10)).is_ok());

@@ -59,7 +59,12 @@ pub(super) fn check_tokens(
     Ok(())
 }
 
-fn check_mode(sql: &str, mode: Mode, dialect: Dialect, allow_write: bool) -> Result<(), GuardError> {
+fn check_mode(
+    sql: &str,
+    mode: Mode,
+    dialect: Dialect,
+    allow_write: bool,
+) -> Result<(), GuardError> {
     // The previous code token, and the one before the (possibly qualified) name it ends.
     let mut prev: Option<Token<'_>> = None;
     let mut before_name: Option<Token<'_>> = None;
@@ -121,9 +126,10 @@ pub(super) fn function_refusal(
         Some(FunctionVerdict::Forbidden) => {
             Err(GuardError::ForbiddenFunction(name.to_ascii_lowercase()))
         }
-        Some(FunctionVerdict::Writes) if !allow_write => Err(GuardError::WriteNotAllowed(
-            format!("function {}()", name.to_ascii_lowercase()),
-        )),
+        Some(FunctionVerdict::Writes) if !allow_write => Err(GuardError::WriteNotAllowed(format!(
+            "function {}()",
+            name.to_ascii_lowercase()
+        ))),
         _ => Ok(()),
     }
 }
