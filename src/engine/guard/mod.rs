@@ -81,6 +81,13 @@ fn parser_dialect(d: Dialect) -> Box<dyn SqlDialect> {
     }
 }
 
+/// Whether `sql` calls a function the guard refuses in every session (files, locks,
+/// settings, SQL from a string), judged from its tokens alone. For the proxy's own
+/// emulations (the catalog), which must leave such statements to [`check`].
+pub fn calls_forbidden_function(sql: &str, dialect: Dialect) -> bool {
+    text::calls_forbidden_function(sql, dialect)
+}
+
 /// Checks one statement for `dialect`. With `row_cap`, a query whose top level has no
 /// LIMIT (or a larger literal one) is rewritten to `LIMIT row_cap`, so the database
 /// itself stops producing rows.

@@ -211,3 +211,22 @@ pub(super) fn refusal_by_first_words(
     (!allow_write && WRITE_WORDS.contains(&first.as_str()))
         .then_some(GuardError::WriteNotAllowed(kind))
 }
+
+/// Whether `sql`, read as `dialect`'s server reads it, calls a function refused in every
+/// session (see [`super::calls_forbidden_function`]).
+pub(super) fn calls_forbidden_function(sql: &str, dialect: Dialect) -> bool {
+    let mut prev: Option<Token<'_>> = None;
+    for t in tokens(sql, mode_for(dialect)).filter(Token::is_code) {
+        if t.kind == Kind::Open && t.text == "(" {
+            if let Some(name) = prev.as_ref().and_then(Token::name) {
+                if deny::refused_by_token(&name)
+                    && deny::function_verdict(&name, dialect) == Some(FunctionVerdict::Forbidden)
+                {
+                    return true;
+                }
+            }
+        }
+        prev = Some(t);
+    }
+    false
+}

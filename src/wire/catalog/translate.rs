@@ -71,7 +71,11 @@ fn name_parts(n: &ObjectName) -> Vec<String> {
 pub fn references_catalog(sql: &str) -> Option<bool> {
     // Past the statement bounds: not a catalog query, so the guard refuses it with
     // 54000/54001. Past only the translator's tighter bounds: cannot tell.
-    if crate::sql::limits::check(sql).is_err() {
+    // A call of a function the guard refuses (`pg_catalog.set_config`, ...) is left to
+    // the guard too, so it is refused the same way wherever it is written.
+    if crate::sql::limits::check(sql).is_err()
+        || crate::engine::guard::calls_forbidden_function(sql, crate::backends::Dialect::Postgres)
+    {
         return Some(false);
     }
     let stmts = parse(sql).ok()?;
