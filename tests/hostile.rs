@@ -28,12 +28,14 @@ const PG_ROLE: &str = "dbguru_hostile_rw";
 struct Fixture {
     proxy: Proxy,
     llm: ScriptedLlm,
-    pg_db: String,
     my_db: String,
     dir: tempfile::TempDir,
     lite: PathBuf,
     duck: PathBuf,
-    mongo: MongoServer,
+    /// Kept alive for the proxy's `mongo` connection.
+    _mongo: MongoServer,
+    pg_client: tokio_postgres::Client,
+    mongo_client: mongodb::Client,
 }
 
 /// The state every case must leave exactly as it found it.
@@ -124,15 +126,18 @@ async fn fixture() -> Fixture {
         url_connection_toml("mongo", "mongodb", &mongo.url("shop")),
     );
     let proxy = start_proxy(&toml).await;
+    let pg_client = pg.client_for(&pg_db).await;
+    let mongo_client = mongo.client().await;
     Fixture {
         proxy,
         llm,
-        pg_db,
         my_db,
         dir,
         lite,
         duck,
-        mongo,
+        _mongo: mongo,
+        pg_client,
+        mongo_client,
     }
 }
 
@@ -164,8 +169,8 @@ impl Fixture {
     }
 
     async fn snapshot(&self) -> Snapshot {
-        let pg = postgres().await.client_for(&self.pg_db).await;
-        let row = pg
+        let row = self
+            .pg_client
             .query_one(
                 "SELECT (SELECT count(*)::text || ':' || coalesce(md5(string_agg(c::text, ',' ORDER BY id)), '') FROM customers c)
                      || ' tables=' || (SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace)
@@ -213,7 +218,7 @@ impl Fixture {
                 |r| r.get(0),
             )
             .expect("duckdb snapshot");
-        let db = self.mongo.client().await.database("shop");
+        let db = self.mongo_client.database("shop");
         let names = db.list_collection_names().await.expect("collections");
         let n = db
             .collection::<Document>("events")

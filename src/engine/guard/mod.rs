@@ -11,7 +11,7 @@
 //! return.
 
 mod cap;
-pub mod deny;
+mod deny;
 mod inspect;
 #[cfg(test)]
 mod tests;
