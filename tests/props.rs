@@ -346,6 +346,22 @@ fn hostile_shapes() -> Vec<(&'static str, String)> {
         ("tags", format!("SELECT {}", "$a$x$a$ ".repeat(50_000))),
         ("comments", format!("SELECT 1 {}", "/* ".repeat(100_000))),
         ("quotes", format!("SELECT {}", "'',".repeat(100_000))),
+        (
+            "nested joins",
+            format!(
+                "SELECT 1 FROM t0{}{}",
+                " JOIN t".repeat(2000),
+                " ON TRUE".repeat(2000)
+            ),
+        ),
+        (
+            "joins near the bound",
+            format!(
+                "SELECT 1 FROM t0{}{}",
+                " JOIN t".repeat(99),
+                " ON TRUE".repeat(99)
+            ),
+        ),
         ("near the bound", format!("SELECT 1{}", "+1".repeat(9_900))),
         (
             "union near the bound",

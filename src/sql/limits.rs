@@ -6,8 +6,9 @@
 //! dropping that tree recurses once per level: 100,000 terms overflow any thread stack
 //! and abort the whole process. The scan here estimates that depth from tokens alone
 //! (operators and operator keywords chained at one parenthesis level, summed over the
-//! open levels; set operations are not reset by commas) and refuses what is past the
-//! bound with SQLSTATE `54001`, or `54000` for sheer size.
+//! open levels; set operations are not reset by commas; subscripts and joins nested
+//! without parentheses count too) and refuses what is past the bound with SQLSTATE
+//! `54001`, or `54000` for sheer size.
 //!
 //! The bounds are far beyond what applications, ORMs and BI tools write: an `IN` list of
 //! any length is commas, not depth; PostgreSQL itself stops at about the same depth with
@@ -25,24 +26,38 @@ pub struct Limits {
     /// Highest estimated expression depth: operators and operator keywords chained at
     /// one nesting level, summed over the open levels.
     pub max_depth: usize,
+    /// What one chained set operation (`UNION`, ...) adds to the depth.
+    pub set_weight: usize,
+    /// What one join still waiting for its `ON`/`USING` adds to the depth. sqlparser
+    /// parses `a JOIN b JOIN c … ON … ON …` (joins nested without parentheses) by plain
+    /// recursion of several kilobytes of stack per level, about a hundred times an
+    /// expression level's.
+    pub join_weight: usize,
 }
 
 /// The bounds for a statement sent to a database (guard) or read by the proxy: 4 MiB,
-/// 128 levels of brackets, an estimated expression depth of 10,000. Safe for sqlparser
-/// to parse, visit, print and drop on a 2 MiB thread stack.
+/// 128 levels of brackets, an estimated expression depth of 10,000 (a set operation
+/// counts 1, a pending join 100). Safe for sqlparser to parse, visit, print and drop on a
+/// 2 MiB thread stack.
 pub const STATEMENT: Limits = Limits {
     max_bytes: 4 << 20,
     max_nesting: 128,
     max_depth: 10_000,
+    set_weight: 1,
+    join_weight: 100,
 };
 
 /// Tighter bounds for the proxy's own translators (catalog queries, SQL on MongoDB),
-/// which clone parts of the tree; cloning recurses with larger frames than dropping.
-/// 1 MiB, 64 levels of brackets, an estimated expression depth of 300.
+/// which clone parts of the tree; cloning recurses with larger frames than dropping (a
+/// cloned set operation about three times an expression's). 1 MiB, 64 levels of
+/// brackets, an estimated expression depth of 1,000 (a set operation counts 4, a
+/// pending join 100).
 pub const TRANSLATOR: Limits = Limits {
     max_bytes: 1 << 20,
     max_nesting: 64,
-    max_depth: 300,
+    max_depth: 1_000,
+    set_weight: 4,
+    join_weight: 100,
 };
 
 /// Longest simple-query message (several statements) the proxy splits into statements:
@@ -105,62 +120,100 @@ pub struct Measure {
     pub depth: usize,
 }
 
-/// Nesting and estimated expression depth of `sql` under `mode`. Stops early once both
-/// exceed `stop` (pass `usize::MAX` to scan everything).
-pub fn measure(sql: &str, mode: Mode, stop: Measure) -> Measure {
-    // Per open level: (chained operators since the last comma, chained set operations).
-    let mut levels: Vec<(usize, usize)> = vec![(0, 0)];
+/// What one open bracket level has seen since it opened.
+#[derive(Debug, Clone, Copy, Default)]
+struct Level {
+    /// Operators chained since the last comma.
+    chain: usize,
+    /// Set operations (not reset by commas).
+    sets: usize,
+    /// JOINs still waiting for their ON/USING (not reset by commas).
+    joins: usize,
+}
+
+impl Level {
+    fn weight(&self, l: &Limits) -> usize {
+        1 + self.chain + self.sets * l.set_weight + self.joins * l.join_weight
+    }
+}
+
+/// Nesting and estimated expression depth of `sql` under `mode`, with the weights of
+/// `limits`. Stops early once either exceeds its bound in `limits`.
+pub fn measure(sql: &str, mode: Mode, limits: &Limits) -> Measure {
+    let mut levels: Vec<Level> = vec![Level::default()];
+    // The sum of the weights of the open levels.
     let mut sum = 1usize;
     let mut m = Measure::default();
+    let mut prev_word: Option<&str> = None;
     for t in tokens(sql, mode) {
+        if !t.is_code() {
+            continue;
+        }
         match t.kind {
             Kind::Open => {
-                levels.push((0, 0));
+                // `a[1][1]…`: each subscript wraps the expression before it.
+                if t.text == "[" {
+                    if let Some(top) = levels.last_mut() {
+                        top.chain += 1;
+                        sum += 1;
+                    }
+                }
+                levels.push(Level::default());
                 sum += 1;
                 m.nesting = m.nesting.max(levels.len() - 1);
             }
             Kind::Close if levels.len() > 1 => {
-                if let Some((a, b)) = levels.pop() {
-                    sum -= 1 + a + b;
+                if let Some(l) = levels.pop() {
+                    sum -= l.weight(limits);
                 }
             }
             Kind::Comma => {
                 if let Some(top) = levels.last_mut() {
-                    sum -= top.0;
-                    top.0 = 0;
+                    sum -= top.chain;
+                    top.chain = 0;
                 }
             }
             Kind::Semicolon => {
                 levels.clear();
-                levels.push((0, 0));
+                levels.push(Level::default());
                 sum = 1;
             }
             Kind::Operator => {
                 if let Some(top) = levels.last_mut() {
-                    top.0 += 1;
+                    top.chain += 1;
                     sum += 1;
                 }
             }
             Kind::Word => {
                 let w = t.text;
-                if w.len() <= 9 {
-                    let chained = OPERATOR_WORDS.iter().any(|k| w.eq_ignore_ascii_case(k));
-                    let set = !chained && SET_WORDS.iter().any(|k| w.eq_ignore_ascii_case(k));
-                    if let Some(top) = levels.last_mut() {
-                        if chained {
-                            top.0 += 1;
-                            sum += 1;
-                        } else if set {
-                            top.1 += 1;
-                            sum += 1;
-                        }
+                if let Some(top) = levels.last_mut() {
+                    let is = |k: &str| w.eq_ignore_ascii_case(k);
+                    if w.len() > 13 {
+                        // longer than any word below
+                    } else if OPERATOR_WORDS.iter().any(|k| is(k)) {
+                        top.chain += 1;
+                        sum += 1;
+                    } else if SET_WORDS.iter().any(|k| is(k)) {
+                        top.sets += 1;
+                        sum += limits.set_weight;
+                    } else if (is("join") || is("straight_join"))
+                        && !prev_word.is_some_and(|p| {
+                            p.eq_ignore_ascii_case("cross") || p.eq_ignore_ascii_case("natural")
+                        })
+                    {
+                        top.joins += 1;
+                        sum += limits.join_weight;
+                    } else if (is("on") || is("using")) && top.joins > 0 {
+                        top.joins -= 1;
+                        sum -= limits.join_weight;
                     }
                 }
             }
             _ => {}
         }
+        prev_word = (t.kind == Kind::Word).then_some(t.text);
         m.depth = m.depth.max(sum);
-        if m.nesting > stop.nesting || m.depth > stop.depth {
+        if m.nesting > limits.max_nesting || m.depth > limits.max_depth {
             break;
         }
     }
@@ -181,12 +234,8 @@ pub fn check_with(sql: &str, limits: &Limits) -> Result<(), LimitError> {
             limit: limits.max_bytes,
         });
     }
-    let stop = Measure {
-        nesting: limits.max_nesting,
-        depth: limits.max_depth,
-    };
     for mode in ALL_MODES {
-        let m = measure(sql, mode, stop);
+        let m = measure(sql, mode, limits);
         if m.nesting > limits.max_nesting {
             return Err(LimitError::TooDeep {
                 limit: limits.max_nesting,
@@ -217,6 +266,15 @@ mod tests {
         // Commas do not reset a chain of set operations.
         let union = format!("SELECT 1, 2{}", " UNION SELECT 1, 2".repeat(20_000));
         assert_eq!(check(&union).map_err(|e| e.sqlstate()), Err("54001"));
+        // Joins nested without parentheses, and subscripts.
+        let joins = format!(
+            "SELECT 1 FROM t0{}{}",
+            " JOIN t".repeat(150),
+            " ON TRUE".repeat(150)
+        );
+        assert_eq!(check(&joins).map_err(|e| e.sqlstate()), Err("54001"));
+        let subscripts = format!("SELECT a{}", "[1]".repeat(100_000));
+        assert_eq!(check(&subscripts).map_err(|e| e.sqlstate()), Err("54001"));
         let deep = format!("SELECT {}1{}", "(".repeat(200), ")".repeat(200));
         assert_eq!(check(&deep), Err(LimitError::TooDeep { limit: 128 }));
         let long = format!("SELECT '{}'", "x".repeat(5 << 20));
@@ -252,6 +310,13 @@ mod tests {
                 .join(" OR ")
         );
         assert_eq!(check(&ors), Ok(()));
+        let star = format!(
+            "SELECT * FROM f{}",
+            (0..300)
+                .map(|i| format!(" LEFT JOIN d{i} ON d{i}.id = f.d{i} CROSS JOIN x{i}"))
+                .collect::<String>()
+        );
+        assert_eq!(check(&star), Ok(()));
         // Operators inside strings and comments do not count.
         let s = format!(
             "SELECT '{}' /* {} */",

@@ -87,6 +87,18 @@ pub fn corpus(dir: &str) -> Vec<Case> {
     add("pg", &casts, "54001");
     add("pg", &arrays, "54001");
     add("pg", &minuses, "54001"); // past sqlparser's own recursion bound
+    let joins = format!(
+        "SELECT 1 FROM customers{}{}",
+        " JOIN customers".repeat(2000),
+        " ON TRUE".repeat(2000)
+    );
+    add("pg", &joins, "54001");
+    add("ask:my", &joins, "54001");
+    add(
+        "pg",
+        &format!("SELECT id{} FROM customers", "[1]".repeat(100_000)),
+        "54001",
+    );
     add("pg", &long_comment, "54000");
     add("my", &long_string, "54000");
     add("mongo", &mongo_ors, "54001"); // the MongoDB translator's tighter bound
