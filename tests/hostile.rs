@@ -285,6 +285,14 @@ async fn the_hostile_corpus_changes_nothing_and_crashes_nothing() {
     let cases = corpus::corpus(&f.attack_dir());
     assert!(cases.len() >= 150, "only {} cases", cases.len());
     let before = f.snapshot().await;
+    let mut per_code: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in &cases {
+        *per_code.entry(c.expect).or_default() += 1;
+    }
+    eprintln!(
+        "[hostile] {} cases, expected outcomes {per_code:?}; state {before:?}",
+        cases.len()
+    );
     let mut failures = Vec::new();
     for (i, case) in cases.iter().enumerate() {
         let label = format!(
