@@ -13,5 +13,6 @@ pub mod llm;
 pub mod pgtypes;
 pub mod server;
 pub mod session;
+pub mod sql;
 pub mod store;
 pub mod wire;

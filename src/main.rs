@@ -46,8 +46,26 @@ fn load(path: Option<PathBuf>) -> Result<Config, String> {
     Config::load(path.as_deref()).map_err(|e| e.to_string())
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// Stack of every runtime thread (workers and the blocking pool): 16 MiB. Statements are
+/// bounded before anything recursive touches them ([`dbguru::sql::limits`]); the large
+/// stack is a second line of defence against deep recursion.
+const THREAD_STACK_BYTES: usize = 16 << 20;
+
+fn main() -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(THREAD_STACK_BYTES)
+        .build();
+    match runtime {
+        Ok(rt) => rt.block_on(run()),
+        Err(e) => {
+            eprintln!("dbguru: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("DBGURU_LOG")

@@ -43,6 +43,11 @@ pub fn references_meta(sql: &str) -> bool {
     if !sql.to_ascii_lowercase().contains("dbguru") {
         return false;
     }
+    // Bounded before parsing; a statement past the bounds is claimed by name only (the
+    // guard then refuses it with 54000/54001).
+    if crate::sql::limits::check(sql).is_err() {
+        return sql.to_ascii_lowercase().contains("dbguru.");
+    }
     let Ok(stmts) = Parser::parse_sql(&PostgreSqlDialect {}, sql) else {
         return sql.to_ascii_lowercase().contains("dbguru.");
     };

@@ -59,7 +59,7 @@ pub fn route(
         return Ok(None);
     };
     // Bounded before anything recursive touches it (the guard reports the bound).
-    if too_complex(sql) {
+    if crate::sql::limits::check(sql).is_err() {
         return Ok(None);
     }
     let dialect = crate::engine::guard::parser_dialect(dialect_of(first));
@@ -171,12 +171,6 @@ fn mentions_qualifier(sql: &str, name: &str) -> bool {
         }
     }
     false
-}
-
-/// A crude bound until the shared lexer's limits are in: long or operator-heavy text is
-/// left to the guard, which refuses it with its own SQLSTATE.
-fn too_complex(sql: &str) -> bool {
-    sql.len() > 256 * 1024 || sql.bytes().filter(|c| b"+-*/|&<>=(".contains(c)).count() > 4096
 }
 
 /// One connection-qualified name found in the statement.

@@ -166,13 +166,12 @@ fn lex(s: &str) -> Result<Vec<Tok>, SyntaxError> {
                 i += 1;
                 continue;
             }
-            let tag: String = chars[i..=j].iter().collect();
+            let tag = &chars[i..=j];
             let body_start = j + 1;
-            let rest: String = chars[body_start..].iter().collect();
-            match rest.find(&tag) {
+            match find_chars(&chars, body_start, tag) {
                 Some(end) => {
-                    out.push(Tok::Str(rest[..end].to_string()));
-                    i = body_start + rest[..end].chars().count() + tag.chars().count();
+                    out.push(Tok::Str(chars[body_start..end].iter().collect()));
+                    i = end + tag.len();
                 }
                 None => {
                     return Err(SyntaxError(format!(
@@ -233,9 +232,23 @@ fn lex(s: &str) -> Result<Vec<Tok>, SyntaxError> {
     Ok(out)
 }
 
+/// Position of the first `tag` in `chars` at or after `from` (a linear scan: dollar-quote
+/// tags are short), so that many dollar quotes cost linear time, not quadratic.
+fn find_chars(chars: &[char], from: usize, tag: &[char]) -> Option<usize> {
+    if tag.is_empty() || from > chars.len() {
+        return None;
+    }
+    (from..=chars.len().saturating_sub(tag.len())).find(|&k| chars[k..k + tag.len()] == *tag)
+}
+
 /// Splits a simple-query string into statements at top-level semicolons
 /// (quotes, dollar quotes, identifiers and comments respected). Empty pieces are dropped.
 pub fn split_statements(s: &str) -> Result<Vec<String>, SyntaxError> {
+    // Past the message bound the text is not split but handed on whole; the guard then
+    // refuses it as too long (54000).
+    if s.len() > crate::sql::limits::MESSAGE_BYTES {
+        return Ok(vec![s.trim().to_string()]);
+    }
     let chars: Vec<char> = s.chars().collect();
     let mut out = Vec::new();
     let mut cur = String::new();
@@ -321,13 +334,10 @@ pub fn split_statements(s: &str) -> Result<Vec<String>, SyntaxError> {
                     && !prev_is_ident
                     && !chars[i + 1..j].first().is_some_and(|d| d.is_ascii_digit())
                 {
-                    let tag: String = chars[i..=j].iter().collect();
-                    let rest: String = chars[j + 1..].iter().collect();
-                    match rest.find(&tag) {
+                    let tag = &chars[i..=j];
+                    match find_chars(&chars, j + 1, tag) {
                         Some(end) => {
-                            let take = tag.chars().count()
-                                + rest[..end].chars().count()
-                                + tag.chars().count();
+                            let take = end + tag.len() - i;
                             cur.extend(chars[i..i + take].iter());
                             i += take;
                         }
@@ -460,6 +470,11 @@ fn param_name(toks: &[Tok]) -> String {
 /// Parses one statement (no trailing semicolon needed).
 pub fn parse(stmt: &str) -> Result<Command, SyntaxError> {
     let trimmed = stmt.trim().trim_end_matches(';').trim();
+    // Past the statement bound nothing is lexed here: it goes on as SQL, which the
+    // guard refuses as too long (54000).
+    if trimmed.len() > crate::sql::limits::STATEMENT.max_bytes {
+        return Ok(Command::Sql(trimmed.to_string()));
+    }
     let first = trimmed
         .split(|c: char| c.is_whitespace() || c == '(' || c == '\'' || c == '$')
         .next()

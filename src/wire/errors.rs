@@ -64,6 +64,10 @@ pub fn engine_error(e: &EngineError) -> ErrorInfo {
             | GuardError::MultipleStatements(_) => ("42601", None),
             GuardError::WriteNotAllowed(_) => ("25006", None),
             GuardError::Forbidden(_) | GuardError::ForbiddenFunction(_) => ("42501", None),
+            GuardError::Limit(l) => (
+                l.sqlstate(),
+                Some("shorten the statement: use IN (...) lists instead of long OR or + chains, or split it"),
+            ),
         },
         EngineError::AllFailed(errors) => (
             errors

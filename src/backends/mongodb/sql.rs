@@ -142,6 +142,13 @@ pub struct SqlStatement {
 /// and the database's names: `FROM shop.events` means collection `events`).
 pub fn parse(sql: &str, prefixes: &[&str]) -> Result<SqlStatement, BackendError> {
     let text = sql.trim().trim_end_matches(';').trim();
+    // Bounded before parsing: the translation clones and recurses over the tree.
+    crate::sql::limits::check_with(text, &crate::sql::limits::TRANSLATOR).map_err(|e| {
+        BackendError::Query {
+            sqlstate: Some(e.sqlstate().into()),
+            message: e.to_string(),
+        }
+    })?;
     let mut statements = Parser::parse_sql(&GenericDialect {}, text)
         .map_err(|e| error("42601", format!("syntax error: {e}")))?;
     if statements.len() != 1 {

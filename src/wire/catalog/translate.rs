@@ -43,6 +43,9 @@ pub enum Plan {
 }
 
 fn parse(sql: &str) -> Result<Vec<Statement>, String> {
+    // Bounded before parsing: this module clones parts of the tree.
+    crate::sql::limits::check_with(sql, &crate::sql::limits::TRANSLATOR)
+        .map_err(|e| e.to_string())?;
     Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(|e| format!("cannot parse it ({e})"))
 }
 
@@ -66,6 +69,15 @@ fn name_parts(n: &ObjectName) -> Vec<String> {
 
 /// Whether the one query in `sql` reads the catalog; `None` when it does not parse.
 pub fn references_catalog(sql: &str) -> Option<bool> {
+    // Past the statement bounds: not a catalog query, so the guard refuses it with
+    // 54000/54001. Past only the translator's tighter bounds: cannot tell.
+    // A call of a function the guard refuses (`pg_catalog.set_config`, ...) is left to
+    // the guard too, so it is refused the same way wherever it is written.
+    if crate::sql::limits::check(sql).is_err()
+        || crate::engine::guard::calls_forbidden_function(sql, crate::backends::Dialect::Postgres)
+    {
+        return Some(false);
+    }
     let stmts = parse(sql).ok()?;
     let [Statement::Query(q)] = stmts.as_slice() else {
         return Some(false);
