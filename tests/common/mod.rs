@@ -21,6 +21,7 @@ mod mariadb;
 mod mongo;
 mod pg;
 mod proxy;
+mod tls;
 mod util;
 
 use std::time::Duration;
@@ -37,6 +38,7 @@ pub use proxy::{
     simple, simple_all, sqlstate, start_proxy, start_proxy_in, toml_str, try_start_proxy,
     url_connection_toml, Notices, Proxy, SimpleResult,
 };
+pub use tls::{make_certs, mariadb_tls, postgres_tls, MyTlsServer, PgTlsServer, TestCerts};
 pub use util::free_port;
 
 /// A fresh temporary directory, deleted when the returned value is dropped.
