@@ -210,7 +210,7 @@ async fn sqlite_statement_stops_when_the_client_goes() {
             .expect("next")
             .scalar()
             .as_deref(),
-        Some("2")
+        Some("1")
     );
     assert!(started.elapsed() < PROMPT);
 }
