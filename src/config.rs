@@ -46,6 +46,52 @@ pub enum ConfigError {
     },
 }
 
+/// A secret from the configuration (a password, an API key, a URL that may carry a
+/// password): `Debug` prints `***`, and there is no `Display`, so it cannot end up in a
+/// log line or an error message by accident. [`Secret::expose`] (or `Deref`) gives the
+/// value to the code that must use it.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret value itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+impl std::ops::Deref for Secret {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Secret(value.to_string())
+    }
+}
+
 fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         key: key.into(),
@@ -148,10 +194,10 @@ pub struct UserConfig {
     pub name: String,
     /// Password (use `${ENV}`); required for `cleartext` and `scram` unless `scram_verifier` is given.
     #[serde(default)]
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     /// A PostgreSQL SCRAM verifier (`SCRAM-SHA-256$<iter>:<salt>$<stored>:<server>`).
     #[serde(default)]
-    pub scram_verifier: Option<String>,
+    pub scram_verifier: Option<Secret>,
     /// Authentication method. Default: `scram` when a password or verifier is set, else `trust`.
     #[serde(default)]
     pub auth: Option<AuthMethod>,
@@ -203,15 +249,16 @@ pub struct LlmConfig {
     /// Provider. Default `builtin`.
     #[serde(default = "default_provider")]
     pub provider: LlmProvider,
-    /// Base URL of the API, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:11434/v1`.
+    /// Base URL of the API, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:11434/v1`
+    /// (a secret: it may carry credentials).
     #[serde(default)]
-    pub base_url: Option<String>,
+    pub base_url: Option<Secret>,
     /// Model name. Default `gpt-4o-mini`.
     #[serde(default = "default_model")]
     pub model: String,
     /// API key (use `${OPENAI_API_KEY}`); optional for local servers.
     #[serde(default)]
-    pub api_key: Option<String>,
+    pub api_key: Option<Secret>,
     /// Timeout of one request. Default 60s.
     #[serde(default = "default_llm_timeout", with = "duration_str")]
     pub timeout: Duration,
@@ -375,9 +422,9 @@ pub struct StoreConfig {
     /// SQLite file for sessions and history. Default: kept in memory only.
     #[serde(default)]
     pub path: Option<PathBuf>,
-    /// PostgreSQL URL, for several proxies sharing state.
+    /// PostgreSQL URL, for several proxies sharing state (may carry a password).
     #[serde(default)]
-    pub url: Option<String>,
+    pub url: Option<Secret>,
 }
 
 /// The kind of database behind a connection.
@@ -430,9 +477,11 @@ pub struct ConnectionConfig {
     pub name: String,
     /// Database kind.
     pub kind: ConnectionKind,
-    /// URL for network databases (`postgres://…`, `mysql://…`, `mongodb://…`); use `${ENV}` for passwords.
+    /// URL for network databases (`postgres://…`, `mysql://…`, `mongodb://…`); use `${ENV}` for
+    /// passwords. TLS options travel in the URL: `sslmode`/`sslrootcert` (PostgreSQL),
+    /// `ssl-mode`/`ssl-ca` (MySQL/MariaDB), `tls=true`/`tlsCAFile` (MongoDB).
     #[serde(default)]
-    pub url: Option<String>,
+    pub url: Option<Secret>,
     /// File for SQLite and DuckDB, relative to the config file.
     #[serde(default)]
     pub path: Option<PathBuf>,
@@ -794,6 +843,60 @@ mod tests {
             .to_string();
         assert!(err.contains("users[0].password"), "{err}");
         assert!(err.contains("DBGURU_TEST_SURELY_UNSET"), "{err}");
+    }
+
+    #[test]
+    fn debug_prints_no_secret() {
+        let text = r#"
+[llm]
+provider = "openai"
+base_url = "https://llmuser:llm-url-secret@llm.example/v1"
+api_key = "sk-api-key-secret"
+
+[store]
+url = "postgres://store:store-secret@127.0.0.1/dbguru"
+
+[[users]]
+name = "guru"
+password = "user-password-secret"
+
+[[users]]
+name = "other"
+scram_verifier = "SCRAM-SHA-256$4096:c2FsdA==$verifier-secret:verifier-secret2"
+
+[[connections]]
+name = "pg"
+kind = "postgres"
+url = "postgres://app:pg-url-secret@db.example/app?sslmode=verify-full"
+
+[[connections]]
+name = "my"
+kind = "mysql"
+url = "host=db user=app password=kv-secret"
+"#;
+        let cfg = Config::from_toml(text, Path::new(".")).expect("valid");
+        let shown = format!("{cfg:?} {cfg:#?}");
+        for secret in [
+            "llm-url-secret",
+            "sk-api-key-secret",
+            "store-secret",
+            "user-password-secret",
+            "verifier-secret",
+            "pg-url-secret",
+            "kv-secret",
+        ] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("***"));
+        // The values are still there for the code that uses them.
+        assert_eq!(
+            cfg.llm.api_key.as_ref().map(Secret::expose),
+            Some("sk-api-key-secret")
+        );
+        assert!(cfg.connections[0]
+            .url
+            .as_deref()
+            .is_some_and(|u| u.contains("pg-url-secret")));
     }
 
     #[test]

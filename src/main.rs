@@ -141,6 +141,11 @@ async fn run() -> ExitCode {
                     }
                 }
             }
+            // A read-only connection should use a read-only role: the database is the
+            // last line of defence.
+            for w in dbguru::server::writable_read_only(&engine).await {
+                println!("WARN  {:<16} {}", w.connection, w.message());
+            }
             if ok {
                 ExitCode::SUCCESS
             } else {

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use pgwire::api::auth::{AuthDriver, DefaultServerParameterProvider};
 use pgwire::api::cancel::DefaultCancelHandler;
 use pgwire::api::ConnectionManager;
-use pgwire::tokio::process_socket;
 use pgwire::tokio::tokio_rustls::rustls;
 use pgwire::tokio::tokio_rustls::TlsAcceptor;
 use rustls::pki_types::pem::PemObject;
@@ -17,7 +16,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::engine::{Engine, EngineError};
-use crate::wire::{auth::Startup, Factory, Handler};
+use crate::wire::{auth::Startup, disconnect, Factory, Handler};
 
 /// Errors starting the server.
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +78,47 @@ fn tls_acceptor(config: &Config) -> Result<Option<TlsAcceptor>, ServerError> {
     Ok(Some(TlsAcceptor::from(Arc::new(sc))))
 }
 
+/// A connection marked `read_only` whose database role could write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WritableRole {
+    /// The connection's name.
+    pub connection: String,
+    /// How the role could write (superuser, grants...).
+    pub privileges: Vec<String>,
+}
+
+impl WritableRole {
+    /// The warning shown by `dbguru check` and logged at startup.
+    pub fn message(&self) -> String {
+        format!(
+            "connection \"{}\" is read_only, but its database role could write ({}); dbguru keeps \
+             its statements read-only, but give it a read-only role so the database enforces it too",
+            self.connection,
+            self.privileges.join("; ")
+        )
+    }
+}
+
+/// The `read_only` connections whose database role could write (PostgreSQL: superuser,
+/// table write privileges, CREATE on a schema; MySQL/MariaDB: writing grants). A
+/// connection that cannot be checked is skipped (it is reported elsewhere).
+pub async fn writable_read_only(engine: &Engine) -> Vec<WritableRole> {
+    let mut out = Vec::new();
+    for c in engine.connections().iter().filter(|c| c.cfg.read_only) {
+        match c.backend.write_privileges().await {
+            Ok(privileges) if !privileges.is_empty() => out.push(WritableRole {
+                connection: c.cfg.name.clone(),
+                privileges,
+            }),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::debug!(connection = %c.cfg.name, error = %e, "cannot check the role's privileges")
+            }
+        }
+    }
+    out
+}
+
 /// A running proxy.
 pub struct RunningServer {
     addr: SocketAddr,
@@ -120,6 +160,16 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     let driver = AuthDriver::new(params).with_connection_manager(manager.clone());
     let startup = Arc::new(Startup::new(&config, driver).map_err(ServerError::Auth)?);
     let engine = Arc::new(Engine::new(config).await?);
+    // Warn (once, in the background) about read-only connections whose role could write.
+    let audit_engine = Arc::downgrade(&engine);
+    tokio::spawn(async move {
+        let Some(e) = audit_engine.upgrade() else {
+            return;
+        };
+        for w in writable_read_only(&e).await {
+            tracing::warn!(connection = %w.connection, "{}", w.message());
+        }
+    });
     // Keep dbguru.connections current.
     let health_engine = Arc::downgrade(&engine);
     let interval = engine.config.limits.health_interval;
@@ -159,7 +209,8 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
                         let f = factory.clone();
                         let tls = tls.clone();
                         tokio::spawn(async move {
-                            if let Err(e) = process_socket(socket, tls, f).await {
+                            // A client that goes away interrupts its running statement.
+                            if let Err(e) = disconnect::serve(socket, tls, f).await {
                                 tracing::debug!(%peer, error = %e, "connection ended with an error");
                             }
                         });

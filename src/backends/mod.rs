@@ -201,6 +201,13 @@ pub trait Backend: Send + Sync {
     /// Cheap liveness check (`SELECT 1`).
     async fn ping(&self) -> Result<(), BackendError>;
 
+    /// How the database role behind this connection could write (superuser, write
+    /// grants...), one short phrase each; empty when it cannot or nothing is checked.
+    /// Used to warn about `read_only` connections. Default: nothing checked.
+    async fn write_privileges(&self) -> Result<Vec<String>, BackendError> {
+        Ok(Vec::new())
+    }
+
     /// Parameter types and result columns of `sql` without running it, where the
     /// database can tell (PostgreSQL prepares it). Default: `None` (unknown).
     async fn describe(&self, _sql: &str) -> Result<Option<Described>, BackendError> {

@@ -111,7 +111,7 @@ impl UserStore {
             users.insert(
                 u.name.clone(),
                 Credentials {
-                    password: u.password.clone(),
+                    password: u.password.as_deref().map(str::to_owned),
                     scram,
                 },
             );

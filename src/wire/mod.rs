@@ -8,6 +8,7 @@ pub mod auth;
 mod block;
 pub mod catalog;
 pub mod command;
+pub mod disconnect;
 pub mod encode;
 pub mod errors;
 pub mod probes;
@@ -1010,35 +1011,20 @@ impl SimpleQueryHandler for Handler {
     }
 }
 
-/// Fires when a CancelRequest for this connection arrives while a query runs.
-async fn cancel_receiver<C: ClientInfo>(
-    client: &C,
-) -> Option<futures::channel::oneshot::Receiver<()>> {
-    match client
-        .session_extensions()
-        .get::<Arc<pgwire::api::ConnectionHandle>>()
-    {
-        Some(h) => Some(h.start_query().await),
-        None => None,
-    }
+/// Fires when a CancelRequest for this connection arrives while a query runs, or when
+/// the connection's client goes away (see [`disconnect`]).
+async fn cancel_receiver<C: ClientInfo>(client: &C) -> disconnect::Interrupt {
+    disconnect::Interrupt::start(client).await
 }
 
-/// Runs `work` unless the CancelRequest behind `cancel` arrives first: then `work` is
-/// dropped (which cancels the LLM call and every backend query) and the answer is 57014.
-async fn until_cancelled<T>(
-    cancel: Option<futures::channel::oneshot::Receiver<()>>,
+/// Runs `work` unless the CancelRequest or disconnect behind `cancel` comes first: then
+/// `work` is dropped (which cancels the LLM call and every backend query) and the answer
+/// is 57014. Row streams of the answer stop the same way while they are sent.
+async fn until_cancelled<T: disconnect::Interruptible>(
+    cancel: disconnect::Interrupt,
     work: impl std::future::Future<Output = PgWireResult<T>>,
 ) -> PgWireResult<T> {
-    match cancel {
-        Some(rx) => {
-            futures::pin_mut!(work);
-            match futures::future::select(work, rx).await {
-                futures::future::Either::Left((r, _)) => r,
-                futures::future::Either::Right(_) => Err(PgWireError::QueryCanceled),
-            }
-        }
-        None => work.await,
-    }
+    cancel.run(work).await
 }
 
 /// Parameter types the proxy described per statement (when the client sent none), so

@@ -153,7 +153,10 @@ where
     match message.target_type {
         TARGET_TYPE_BYTE_STATEMENT => match client.portal_store().get_statement(name) {
             Some(Entry::Value(stmt)) => {
-                let d = h.do_describe_statement(client, &stmt).await?;
+                // Describe may run the statement (its result is parked for Execute).
+                let cancel = super::cancel_receiver(client).await;
+                let work = h.do_describe_statement(client, &stmt);
+                let d = super::until_cancelled(cancel, work).await?;
                 feed_describe(client, &d).await
             }
             Some(Entry::Empty) => {
@@ -163,7 +166,9 @@ where
         },
         TARGET_TYPE_BYTE_PORTAL => match client.portal_store().get_portal(name) {
             Some(Entry::Value(portal)) => {
-                let d = h.do_describe_portal(client, &portal).await?;
+                let cancel = super::cancel_receiver(client).await;
+                let work = h.do_describe_portal(client, &portal);
+                let d = super::until_cancelled(cancel, work).await?;
                 feed_describe(client, &d).await
             }
             Some(Entry::Empty) => feed_describe(client, &DescribePortalResponse::no_data()).await,

@@ -22,6 +22,7 @@ mod mongo;
 mod pg;
 mod proxy;
 mod raw;
+mod tls;
 mod util;
 
 use std::time::Duration;
@@ -39,6 +40,7 @@ pub use proxy::{
     url_connection_toml, Notices, Proxy, SimpleResult,
 };
 pub use raw::{error_code, rows, status_of, tags, RawConn, RawMsg};
+pub use tls::{make_certs, mariadb_tls, postgres_tls, MyTlsServer, PgTlsServer, TestCerts};
 pub use util::free_port;
 
 /// A fresh temporary directory, deleted when the returned value is dropped.

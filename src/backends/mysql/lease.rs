@@ -61,7 +61,8 @@ impl MysqlBackend {
         &self,
         opts: &TxOptions,
     ) -> Result<Box<dyn Lease>, BackendError> {
-        let mut conn = self
+        let target = self.target().await?;
+        let mut conn = target
             .pool
             .get_conn()
             .await
@@ -77,8 +78,8 @@ impl MysqlBackend {
             .map_err(|e| my_error(e, std::time::Duration::ZERO, &self.secrets))?;
         Ok(Box::new(MysqlLease {
             conn: Arc::new(Mutex::new(Pinned(Some(conn)))),
-            pool: self.pool.clone(),
-            opts: self.opts.clone(),
+            pool: target.pool,
+            opts: target.opts,
             read_only,
             secrets: self.secrets.clone(),
         }))

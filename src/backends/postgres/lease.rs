@@ -18,9 +18,9 @@ use async_trait::async_trait;
 use deadpool_postgres::Object;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::NoTls;
 
-use super::{pg_error, prepared, Job, PostgresBackend, CANCEL_GRACE, RESET_SESSION};
+use super::job::RESET_SESSION;
+use super::{pg_error, prepared, Job, PostgresBackend, CANCEL_GRACE};
 use crate::backends::worker::{channel, deadline_after, race, receive_head, Race, Sink};
 use crate::backends::{
     finish_while_busy, BackendError, Lease, QueryOptions, QueryResult, TxOptions, FINISH_WAIT,
@@ -53,6 +53,7 @@ pub(super) struct PgLease {
     read_only: bool,
     secrets: Arc<Vec<String>>,
     pool: deadpool_postgres::Pool,
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
 }
 
 impl PostgresBackend {
@@ -82,6 +83,7 @@ impl PostgresBackend {
             read_only,
             secrets: self.secrets.clone(),
             pool: self.pool.clone(),
+            tls: self.tls.clone(),
         }))
     }
 }
@@ -109,6 +111,7 @@ impl Lease for PgLease {
             deadline: deadline_after(opts.timeout),
             secrets: self.secrets.clone(),
             settings: Arc::default(),
+            tls: self.tls.clone(),
         };
         tokio::spawn(run_leased(job, guard, sink));
         receive_head(rx).await
@@ -179,7 +182,7 @@ async fn run_leased(job: Job, guard: OwnedMutexGuard<Pinned>, sink: Sink) {
     };
     // The statement may still run on the server: cancel it (the block is then aborted,
     // as in PostgreSQL) and wait until the connection answered everything queued.
-    match tokio::time::timeout(CANCEL_GRACE, cancel.cancel_query(NoTls)).await {
+    match tokio::time::timeout(CANCEL_GRACE, cancel.cancel_query(job.tls.clone())).await {
         Ok(Ok(())) => {}
         _ => tracing::warn!("PostgreSQL cancel request for a leased connection failed"),
     }

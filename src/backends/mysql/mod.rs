@@ -1,7 +1,7 @@
 //! MySQL / MariaDB backend: a mysql_async pool, text protocol.
 //!
 //! Every statement runs in its own worker task that owns the pooled connection, so
-//! the row stream is `'static` (see the shared plumbing in `postgres.rs`).
+//! the row stream is `'static` (see the shared plumbing in [`super::worker`]).
 //!
 //! - Only one statement per call: SQL with a second statement after a `;` is refused
 //!   before it reaches the server (multi-statements are always on in mysql_async, and
@@ -23,20 +23,26 @@
 //!
 //! Column types come from the result set metadata, so the schema is known before the
 //! first row (and for empty results).
+//!
+//! Files: [`decode`] types columns and decodes text-protocol values, [`tls`] turns
+//! `ssl-mode`/`ssl-ca` into mysql_async's TLS options, [`grants`] tells whether the
+//! account could write.
 
+mod decode;
+mod grants;
 mod lease;
+mod tls;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use mysql_async::consts::{ColumnFlags, ColumnType};
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, Opts, OptsBuilder, Pool, PoolConstraints, Row};
+use mysql_async::{Conn, Opts, OptsBuilder, Pool, PoolConstraints};
 use tokio::time::Instant;
 
-use super::types::{ColType, Value};
+use super::types::ColType;
 use super::worker::{
     channel, command_tag, deadline_after, race, receive_head, scrub, Batcher, Msg, Race, Sink,
 };
@@ -45,24 +51,44 @@ use super::{
 };
 use crate::config::ConnectionConfig;
 
+use self::decode::{classify, decode_row, MyKind};
+
 /// How long `ping` may take.
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long `introspect` may take.
 const INTROSPECT_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long `KILL QUERY`, and then the wait for the killed statement to end, may each take.
 const CANCEL_GRACE: Duration = Duration::from_secs(3);
-/// Character set id of binary strings (BINARY, VARBINARY, BLOB).
-const BINARY_CHARSET: u16 = 63;
 
 /// A MySQL or MariaDB database behind the proxy.
 ///
 /// Connections are made lazily by a pool of at most `pool_size` connections (idle
 /// ones are kept); nothing touches the network until the first query.
 pub struct MysqlBackend {
-    pool: Pool,
-    opts: Opts,
+    /// Where connections come from (with TLS unless `ssl-mode=DISABLED`).
+    first: Target,
+    /// `PREFERRED` only: the plain pool, used once the server turned out to have no TLS.
+    plain: Option<Target>,
+    /// `PREFERRED` only: 0 not known yet, 1 TLS, 2 plain.
+    choice: AtomicU8,
     read_only: bool,
     secrets: Arc<Vec<String>>,
+}
+
+/// A pool and the options its connections (and the `KILL QUERY` connections) use.
+#[derive(Clone)]
+struct Target {
+    pool: Pool,
+    opts: Opts,
+}
+
+impl Target {
+    fn new(opts: Opts) -> Self {
+        Target {
+            pool: Pool::new(opts.clone()),
+            opts,
+        }
+    }
 }
 
 impl std::fmt::Debug for MysqlBackend {
@@ -76,7 +102,9 @@ impl std::fmt::Debug for MysqlBackend {
 impl MysqlBackend {
     /// Builds the pool from `cfg.url` (`mysql://user:pass@host:port/db`; `mariadb://`
     /// is accepted too) with at most `cfg.pool_size` connections (minimum 1). Does no
-    /// I/O; fails only when the URL is missing or invalid.
+    /// I/O; fails only when the URL is missing or invalid (or names an unreadable
+    /// `ssl-ca`). `ssl-mode` (default `PREFERRED`) and `ssl-ca` choose TLS as the
+    /// MySQL client does (see [`tls`]).
     pub fn new(cfg: &ConnectionConfig) -> Result<Self, BackendError> {
         let url = cfg.url.as_deref().ok_or_else(|| {
             BackendError::Connect(format!(
@@ -85,10 +113,18 @@ impl MysqlBackend {
             ))
         })?;
         let mut secrets = vec![url.to_string()];
-        let normalized = match url.strip_prefix("mariadb://") {
-            Some(rest) => format!("mysql://{rest}"),
-            None => url.to_string(),
+        let invalid = |message: String| {
+            BackendError::Connect(scrub(
+                &format!("connection \"{}\": invalid MySQL URL: {message}", cfg.name),
+                &secrets,
+            ))
         };
+        let (rest, tls_options) = tls::split_options(url).map_err(invalid)?;
+        let normalized = match rest.strip_prefix("mariadb://") {
+            Some(rest) => format!("mysql://{rest}"),
+            None => rest.clone(),
+        };
+        secrets.push(rest);
         secrets.push(normalized.clone());
         let opts = Opts::from_url(&normalized).map_err(|e| {
             BackendError::Connect(scrub(
@@ -108,16 +144,50 @@ impl MysqlBackend {
         })?;
         let pool_opts = opts.pool_opts().clone().with_constraints(constraints);
         let opts: Opts = OptsBuilder::from_opts(opts).pool_opts(pool_opts).into();
+        let (first, plain) = tls::connect_opts(opts, &tls_options)
+            .map_err(|e| BackendError::Connect(format!("connection \"{}\": {e}", cfg.name)))?;
+        if first.ssl_opts().is_some() {
+            tls::install_crypto_provider();
+        }
         Ok(MysqlBackend {
-            pool: Pool::new(opts.clone()),
-            opts,
+            first: Target::new(first),
+            plain: plain.map(Target::new),
+            choice: AtomicU8::new(0),
             read_only: cfg.read_only,
             secrets: Arc::new(secrets),
         })
     }
 
+    /// The pool to use: the first one, or for `PREFERRED` the plain one when the server
+    /// has no TLS (found out on the first connection and remembered).
+    async fn target(&self) -> Result<Target, BackendError> {
+        let Some(plain) = &self.plain else {
+            return Ok(self.first.clone());
+        };
+        match self.choice.load(Ordering::Acquire) {
+            1 => return Ok(self.first.clone()),
+            2 => return Ok(plain.clone()),
+            _ => {}
+        }
+        match self.first.pool.get_conn().await {
+            Ok(conn) => {
+                drop(conn);
+                self.choice.store(1, Ordering::Release);
+                Ok(self.first.clone())
+            }
+            Err(e) if tls::server_has_no_tls(&e) => {
+                tracing::info!("MySQL server offers no TLS; ssl-mode=PREFERRED connects without");
+                self.choice.store(2, Ordering::Release);
+                Ok(plain.clone())
+            }
+            Err(e) => Err(connect_error(e, &self.secrets)),
+        }
+    }
+
     async fn conn(&self) -> Result<Conn, BackendError> {
-        self.pool
+        self.target()
+            .await?
+            .pool
             .get_conn()
             .await
             .map_err(|e| connect_error(e, &self.secrets))
@@ -173,10 +243,13 @@ impl Backend for MysqlBackend {
 
     async fn query(&self, sql: &str, opts: &QueryOptions) -> Result<QueryResult, BackendError> {
         let sql = single_statement(sql)?.to_string();
+        let target = tokio::time::timeout(opts.timeout, self.target())
+            .await
+            .map_err(|_| BackendError::Timeout(opts.timeout))??;
         let (sink, rx) = channel();
         let job = Job {
-            pool: self.pool.clone(),
-            opts: self.opts.clone(),
+            pool: target.pool,
+            opts: target.opts,
             sql,
             read_only: self.read_only || !opts.allow_write,
             row_limit: opts.row_limit,
@@ -204,6 +277,18 @@ impl Backend for MysqlBackend {
         tokio::time::timeout(PING_TIMEOUT, work)
             .await
             .unwrap_or(Err(BackendError::Timeout(PING_TIMEOUT)))
+    }
+
+    async fn write_privileges(&self) -> Result<Vec<String>, BackendError> {
+        let work = async {
+            let mut conn = self.conn().await?;
+            grants::write_privileges(&mut conn)
+                .await
+                .map_err(|e| my_error(e, INTROSPECT_TIMEOUT, &self.secrets))
+        };
+        tokio::time::timeout(INTROSPECT_TIMEOUT, work)
+            .await
+            .unwrap_or(Err(BackendError::Timeout(INTROSPECT_TIMEOUT)))
     }
 }
 
@@ -561,179 +646,6 @@ fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 }
 
 // ---------------------------------------------------------------------------
-// Types and values
-
-/// How a column's text-protocol bytes are decoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum MyKind {
-    /// decimal integer text
-    Int,
-    /// BIGINT UNSIGNED: kept as exact text
-    BigUnsigned,
-    /// FLOAT / DOUBLE
-    Float,
-    /// text, decimal text, JSON text
-    Text,
-    /// binary strings
-    Bytes,
-    /// `YYYY-MM-DD` (zero dates become NULL)
-    Date,
-    /// `YYYY-MM-DD HH:MM:SS[.ffffff]` (zero dates become NULL)
-    DateTime,
-    /// `[-]HHH:MM:SS[.ffffff]`
-    Time,
-    /// BIT(1)
-    Bit1,
-    /// BIT(n), big-endian
-    Bits,
-}
-
-/// The Arrow type and decoder for a result column.
-fn classify(ty: ColumnType, flags: ColumnFlags, charset: u16, length: u32) -> (ColType, MyKind) {
-    use ColumnType::*;
-    let unsigned = flags.contains(ColumnFlags::UNSIGNED_FLAG);
-    let binary = charset == BINARY_CHARSET;
-    match ty {
-        MYSQL_TYPE_TINY => (ColType::Int16, MyKind::Int),
-        MYSQL_TYPE_SHORT if unsigned => (ColType::Int32, MyKind::Int),
-        MYSQL_TYPE_SHORT => (ColType::Int16, MyKind::Int),
-        MYSQL_TYPE_INT24 => (ColType::Int32, MyKind::Int),
-        MYSQL_TYPE_LONG if unsigned => (ColType::Int64, MyKind::Int),
-        MYSQL_TYPE_LONG => (ColType::Int32, MyKind::Int),
-        MYSQL_TYPE_LONGLONG if unsigned => (ColType::Numeric, MyKind::BigUnsigned),
-        MYSQL_TYPE_LONGLONG => (ColType::Int64, MyKind::Int),
-        MYSQL_TYPE_YEAR => (ColType::Int32, MyKind::Int),
-        MYSQL_TYPE_FLOAT => (ColType::Float32, MyKind::Float),
-        MYSQL_TYPE_DOUBLE => (ColType::Float64, MyKind::Float),
-        MYSQL_TYPE_DECIMAL | MYSQL_TYPE_NEWDECIMAL => (ColType::Numeric, MyKind::Text),
-        MYSQL_TYPE_BIT if length <= 1 => (ColType::Bool, MyKind::Bit1),
-        MYSQL_TYPE_BIT => (ColType::Int64, MyKind::Bits),
-        MYSQL_TYPE_DATE | MYSQL_TYPE_NEWDATE => (ColType::Date, MyKind::Date),
-        MYSQL_TYPE_DATETIME
-        | MYSQL_TYPE_DATETIME2
-        | MYSQL_TYPE_TIMESTAMP
-        | MYSQL_TYPE_TIMESTAMP2 => (ColType::Timestamp, MyKind::DateTime),
-        MYSQL_TYPE_TIME | MYSQL_TYPE_TIME2 => (ColType::Time, MyKind::Time),
-        MYSQL_TYPE_JSON => (ColType::Json, MyKind::Text),
-        MYSQL_TYPE_GEOMETRY => (ColType::Bytes, MyKind::Bytes),
-        MYSQL_TYPE_ENUM | MYSQL_TYPE_SET => (ColType::Text, MyKind::Text),
-        _ if flags.intersects(ColumnFlags::ENUM_FLAG | ColumnFlags::SET_FLAG) => {
-            (ColType::Text, MyKind::Text)
-        }
-        MYSQL_TYPE_STRING
-        | MYSQL_TYPE_VAR_STRING
-        | MYSQL_TYPE_VARCHAR
-        | MYSQL_TYPE_TINY_BLOB
-        | MYSQL_TYPE_MEDIUM_BLOB
-        | MYSQL_TYPE_LONG_BLOB
-        | MYSQL_TYPE_BLOB
-            if binary =>
-        {
-            (ColType::Bytes, MyKind::Bytes)
-        }
-        _ => (ColType::Text, MyKind::Text),
-    }
-}
-
-fn decode_row(
-    row: &Row,
-    kinds: &[(ColType, MyKind)],
-    names: &[(String, ColType)],
-) -> Result<Vec<Value>, BackendError> {
-    kinds
-        .iter()
-        .enumerate()
-        .map(|(i, (_, kind))| match row.as_ref(i) {
-            None | Some(mysql_async::Value::NULL) => Ok(Value::Null),
-            Some(mysql_async::Value::Bytes(bytes)) => decode(*kind, bytes).map_err(|m| {
-                let name = names.get(i).map(|n| n.0.as_str()).unwrap_or("?");
-                BackendError::Convert(format!("column \"{name}\": {m}"))
-            }),
-            Some(other) => Err(BackendError::Convert(format!(
-                "unexpected binary-protocol value {other:?}"
-            ))),
-        })
-        .collect()
-}
-
-fn decode(kind: MyKind, raw: &[u8]) -> Result<Value, String> {
-    let text = || std::str::from_utf8(raw).map_err(|e| e.to_string());
-    Ok(match kind {
-        MyKind::Int => Value::Int(
-            text()?
-                .trim()
-                .parse()
-                .map_err(|e| format!("bad integer {:?}: {e}", String::from_utf8_lossy(raw)))?,
-        ),
-        MyKind::Float => Value::Float(
-            text()?
-                .trim()
-                .parse()
-                .map_err(|e| format!("bad float {:?}: {e}", String::from_utf8_lossy(raw)))?,
-        ),
-        MyKind::BigUnsigned | MyKind::Text => {
-            Value::Text(String::from_utf8_lossy(raw).into_owned())
-        }
-        MyKind::Bytes => Value::Bytes(raw.to_vec()),
-        MyKind::Date => parse_date(text()?).map_or(Value::Null, Value::Date),
-        MyKind::DateTime => parse_datetime(text()?).map_or(Value::Null, Value::Timestamp),
-        MyKind::Time => match parse_time(text()?) {
-            Some(us) => Value::Time(us),
-            None => {
-                tracing::warn!(
-                    value = text()?,
-                    "MySQL TIME outside 00:00:00..24:00:00 returned as NULL"
-                );
-                Value::Null
-            }
-        },
-        MyKind::Bit1 => Value::Bool(raw.iter().any(|b| *b != 0)),
-        MyKind::Bits => {
-            Value::Int(raw.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)) as i64)
-        }
-    })
-}
-
-/// `YYYY-MM-DD` → days since 1970-01-01; `None` for zero or invalid dates.
-fn parse_date(s: &str) -> Option<i32> {
-    let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
-    Some(chrono::Datelike::num_days_from_ce(&d) - 719_163)
-}
-
-/// `YYYY-MM-DD HH:MM:SS[.ffffff]` → microseconds since 1970-01-01; `None` for zero dates.
-fn parse_datetime(s: &str) -> Option<i64> {
-    let dt = chrono::NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M:%S%.f").ok()?;
-    Some(dt.and_utc().timestamp_micros())
-}
-
-/// `HH:MM:SS[.ffffff]` → microseconds since midnight; `None` when negative, 24 hours or
-/// more, or malformed (MySQL TIME spans -838:59:59..838:59:59).
-fn parse_time(s: &str) -> Option<i64> {
-    let s = s.trim();
-    if s.starts_with('-') {
-        return None;
-    }
-    let (hms, frac) = s.split_once('.').unwrap_or((s, ""));
-    let mut parts = hms.split(':').map(|p| p.parse::<i64>().ok());
-    let (h, m, sec) = (parts.next()??, parts.next()??, parts.next()??);
-    if parts.next().is_some()
-        || !(0..24).contains(&h)
-        || !(0..60).contains(&m)
-        || !(0..60).contains(&sec)
-    {
-        return None;
-    }
-    let mut micros = 0i64;
-    if !frac.is_empty() {
-        if frac.len() > 6 || !frac.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        micros = format!("{frac:0<6}").parse().ok()?;
-    }
-    Some(((h * 60 + m) * 60 + sec) * 1_000_000 + micros)
-}
-
-// ---------------------------------------------------------------------------
 // Errors
 
 /// Any failure while getting a connection is a connection failure.
@@ -817,105 +729,6 @@ mod tests {
         assert!(single_statement("SELECT 1; DROP TABLE t").is_err());
         assert!(single_statement("SELECT 1;;'x'").is_err());
         assert!(single_statement("SELECT 1 /*! ; DROP TABLE t */").is_err());
-    }
-
-    #[test]
-    fn type_mapping() {
-        use ColumnType::*;
-        let none = ColumnFlags::empty();
-        let unsigned = ColumnFlags::UNSIGNED_FLAG;
-        assert_eq!(classify(MYSQL_TYPE_TINY, none, 63, 4).0, ColType::Int16);
-        assert_eq!(
-            classify(MYSQL_TYPE_SHORT, unsigned, 63, 5).0,
-            ColType::Int32
-        );
-        assert_eq!(classify(MYSQL_TYPE_LONG, none, 63, 11).0, ColType::Int32);
-        assert_eq!(
-            classify(MYSQL_TYPE_LONG, unsigned, 63, 10).0,
-            ColType::Int64
-        );
-        assert_eq!(
-            classify(MYSQL_TYPE_LONGLONG, none, 63, 20).0,
-            ColType::Int64
-        );
-        assert_eq!(
-            classify(MYSQL_TYPE_LONGLONG, unsigned, 63, 20),
-            (ColType::Numeric, MyKind::BigUnsigned)
-        );
-        assert_eq!(classify(MYSQL_TYPE_FLOAT, none, 63, 12).0, ColType::Float32);
-        assert_eq!(
-            classify(MYSQL_TYPE_DOUBLE, none, 63, 22).0,
-            ColType::Float64
-        );
-        assert_eq!(
-            classify(MYSQL_TYPE_NEWDECIMAL, none, 63, 12).0,
-            ColType::Numeric
-        );
-        assert_eq!(
-            classify(MYSQL_TYPE_VAR_STRING, none, 45, 400).0,
-            ColType::Text
-        );
-        assert_eq!(
-            classify(MYSQL_TYPE_VAR_STRING, none, 63, 10).0,
-            ColType::Bytes
-        );
-        assert_eq!(classify(MYSQL_TYPE_BLOB, none, 63, 65535).0, ColType::Bytes);
-        // MariaDB JSON: a utf8mb4 LONGTEXT/BLOB
-        assert_eq!(
-            classify(MYSQL_TYPE_BLOB, none, 45, u32::MAX).0,
-            ColType::Text
-        );
-        assert_eq!(
-            classify(MYSQL_TYPE_JSON, none, 63, u32::MAX).0,
-            ColType::Json
-        );
-        assert_eq!(
-            classify(MYSQL_TYPE_STRING, ColumnFlags::ENUM_FLAG, 45, 4).0,
-            ColType::Text
-        );
-        assert_eq!(classify(MYSQL_TYPE_DATE, none, 63, 10).0, ColType::Date);
-        assert_eq!(
-            classify(MYSQL_TYPE_DATETIME, none, 63, 19).0,
-            ColType::Timestamp
-        );
-        assert_eq!(
-            classify(MYSQL_TYPE_TIMESTAMP, none, 63, 19).0,
-            ColType::Timestamp
-        );
-        assert_eq!(classify(MYSQL_TYPE_TIME, none, 63, 10).0, ColType::Time);
-        assert_eq!(classify(MYSQL_TYPE_YEAR, unsigned, 63, 4).0, ColType::Int32);
-        assert_eq!(classify(MYSQL_TYPE_BIT, unsigned, 63, 1).0, ColType::Bool);
-        assert_eq!(classify(MYSQL_TYPE_BIT, unsigned, 63, 8).0, ColType::Int64);
-        assert_eq!(classify(MYSQL_TYPE_NULL, none, 63, 0).0, ColType::Text);
-    }
-
-    #[test]
-    fn value_decoding() {
-        assert_eq!(decode(MyKind::Int, b"-42").unwrap(), Value::Int(-42));
-        assert_eq!(decode(MyKind::Float, b"1.5").unwrap(), Value::Float(1.5));
-        assert_eq!(
-            decode(MyKind::BigUnsigned, b"18446744073709551615").unwrap(),
-            Value::Text("18446744073709551615".into())
-        );
-        assert_eq!(decode(MyKind::Date, b"1970-01-02").unwrap(), Value::Date(1));
-        assert_eq!(decode(MyKind::Date, b"0000-00-00").unwrap(), Value::Null);
-        assert_eq!(
-            decode(MyKind::DateTime, b"1970-01-01 00:00:01.25").unwrap(),
-            Value::Timestamp(1_250_000)
-        );
-        assert_eq!(
-            decode(MyKind::DateTime, b"0000-00-00 00:00:00").unwrap(),
-            Value::Null
-        );
-        assert_eq!(
-            decode(MyKind::Time, b"01:02:03.5").unwrap(),
-            Value::Time(3_723_500_000)
-        );
-        assert_eq!(decode(MyKind::Time, b"-01:00:00").unwrap(), Value::Null);
-        assert_eq!(decode(MyKind::Time, b"25:00:00").unwrap(), Value::Null);
-        assert_eq!(decode(MyKind::Bit1, &[1]).unwrap(), Value::Bool(true));
-        assert_eq!(decode(MyKind::Bits, &[1, 0]).unwrap(), Value::Int(256));
-        assert!(decode(MyKind::Int, b"x").is_err());
     }
 
     #[test]
