@@ -513,6 +513,17 @@ async fn extended_protocol_answers_each_statement_with_its_own_result() {
         vec![vec![Some("3".to_string())]]
     );
 
+    // tokio-postgres `prepare` describes a statement with a parameter before binding
+    // it: a read on SQLite reports its real columns (run with NULL parameters).
+    let c = proxy.connect().await;
+    let stmt = c
+        .prepare("SELECT id, v FROM t WHERE id = $1")
+        .await
+        .expect("prepare");
+    assert_eq!(stmt.columns().len(), 2);
+    let got = c.query(&stmt, &[&"1"]).await.expect("query");
+    assert_eq!(got.len(), 1);
+
     // Too many parameters.
     let mut m = RawConn::parse("", "SELECT $70000");
     m.extend(RawConn::sync());

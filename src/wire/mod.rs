@@ -1273,6 +1273,27 @@ impl ExtendedQueryHandler for Handler {
                     );
                 }
             }
+            // A read on a database that cannot describe a statement (SQLite, DuckDB,
+            // MySQL) and whose parameters are not bound yet (tokio-postgres `prepare`):
+            // its columns are learned by running it with NULL parameters (it only
+            // reads); nothing is parked, since the real values come later.
+            let in_block = Self::tx_slot(client)
+                .0
+                .try_lock()
+                .map_or(true, |t| t.is_open());
+            if fields.is_empty() && n > 0 && !in_block && self.only_reads(client, &stmt.statement) {
+                if let Ok(Command::Sql(sql)) = &stmt.statement.command {
+                    if !is_proxy_answered(sql) {
+                        let nulls = vec![None; n];
+                        let cmd = Command::Sql(sql.clone());
+                        if let Ok(outcome) =
+                            self.execute(client, cmd, &nulls, &stmt.statement.sql).await
+                        {
+                            fields = Self::fields_of(&outcome, &Format::UnifiedText);
+                        }
+                    }
+                }
+            }
         }
         Ok(DescribeStatementResponse::new(param_types, fields))
     }
