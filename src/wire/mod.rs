@@ -206,63 +206,18 @@ fn rows_command(text: &str) -> &'static str {
     }
 }
 
-/// The words of `sql` outside parentheses, quotes and comments, in order.
+/// The words of `sql` outside brackets, quotes and comments, in order (the shared
+/// lexer, PostgreSQL rules).
 fn top_level_words(sql: &str) -> Vec<&str> {
-    let b = sql.as_bytes();
+    use crate::sql::lexer::{tokens, Kind, Mode};
+    let mut depth = 0usize;
     let mut words = Vec::new();
-    let (mut i, mut depth) = (0usize, 0usize);
-    while i < b.len() {
-        let c = b[i];
-        match c {
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                i = b[i..]
-                    .iter()
-                    .position(|&x| x == b'\n')
-                    .map_or(b.len(), |p| i + p);
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                let mut nest = 0usize;
-                while i < b.len() {
-                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
-                        nest += 1;
-                        i += 2;
-                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
-                        nest -= 1;
-                        i += 2;
-                        if nest == 0 {
-                            break;
-                        }
-                    } else {
-                        i += 1;
-                    }
-                }
-            }
-            b'\'' | b'"' | b'`' => {
-                i += 1;
-                while i < b.len() && b[i] != c {
-                    i += 1;
-                }
-                i += 1;
-            }
-            b'(' => {
-                depth += 1;
-                i += 1;
-            }
-            b')' => {
-                depth = depth.saturating_sub(1);
-                i += 1;
-            }
-            c if c.is_ascii_alphabetic() || c == b'_' => {
-                let start = i;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'$')
-                {
-                    i += 1;
-                }
-                if depth == 0 {
-                    words.push(&sql[start..i]);
-                }
-            }
-            _ => i += 1,
+    for t in tokens(sql, Mode::Postgres) {
+        match t.kind {
+            Kind::Open => depth += 1,
+            Kind::Close => depth = depth.saturating_sub(1),
+            Kind::Word if depth == 0 => words.push(t.text),
+            _ => {}
         }
     }
     words
@@ -969,26 +924,23 @@ impl SimpleQueryHandler for Handler {
             statements.iter().map(|s| command::parse(s)).collect();
         // Several statements in one query form one implicit transaction (unless they
         // control transactions themselves), as in PostgreSQL.
-        let implicit = commands.len() > 1
+        // (It ends in `on_query`, after the rows were sent: they hold its connection.)
+        if commands.len() > 1
             && !commands
                 .iter()
                 .any(|c| matches!(c, Ok(Command::Tx(_)) | Err(_)))
-            && {
-                let txs = Self::tx_slot(client);
-                let mut tx = txs.0.lock().await;
-                let open = tx.is_open();
-                if !open {
-                    tx.open(crate::session::tx::BlockKind::Implicit, false);
-                }
-                !open
-            };
-        let mut failed = false;
+        {
+            let txs = Self::tx_slot(client);
+            let mut tx = txs.0.lock().await;
+            if !tx.is_open() {
+                tx.open(crate::session::tx::BlockKind::Implicit, false);
+            }
+        }
         for (s, cmd) in statements.iter().zip(commands) {
             let cmd = match cmd {
                 Ok(c) => c,
                 Err(e) => {
                     out.push(Response::Error(Box::new(syntax_error(&e))));
-                    failed = true;
                     break;
                 }
             };
@@ -996,14 +948,10 @@ impl SimpleQueryHandler for Handler {
                 Ok(o) => out.push(Self::respond(o, &Format::UnifiedText, s)),
                 Err(e) => {
                     out.push(Response::Error(Box::new(e)));
-                    failed = true;
                     break;
                 }
             }
         }
-        // The implicit block ends in `on_query`, after the rows were sent (they hold its
-        // connection while they stream).
-        let _ = (implicit, failed);
         if out.is_empty() {
             out.push(Response::EmptyQuery);
         }
