@@ -39,6 +39,11 @@ pub enum BackendError {
         /// The database's message.
         message: String,
     },
+    /// PostgreSQL rejected the statement: its SQLSTATE, message and every field of its
+    /// ErrorResponse (detail, hint, position, schema, table, column, constraint), so the
+    /// client sees what PostgreSQL would have told it.
+    #[error("{}", .0.message)]
+    Server(Box<ServerError>),
     /// The statement ran longer than the allowed time and was cancelled on the server.
     #[error("statement timed out after {0:?} and was cancelled")]
     Timeout(Duration),
@@ -54,6 +59,32 @@ pub enum BackendError {
     /// The database kind cannot do this (transactions on MongoDB).
     #[error("{0}")]
     Unsupported(String),
+}
+
+/// The fields of a PostgreSQL ErrorResponse beyond severity (see
+/// [`BackendError::Server`]); secrets already scrubbed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerError {
+    /// SQLSTATE.
+    pub sqlstate: String,
+    /// Primary message.
+    pub message: String,
+    /// `DETAIL`.
+    pub detail: Option<String>,
+    /// `HINT`.
+    pub hint: Option<String>,
+    /// Cursor position in the statement (1-based characters), as PostgreSQL sent it.
+    pub position: Option<String>,
+    /// Schema of the object concerned.
+    pub schema: Option<String>,
+    /// Table concerned.
+    pub table: Option<String>,
+    /// Column concerned.
+    pub column: Option<String>,
+    /// Data type concerned.
+    pub datatype: Option<String>,
+    /// Constraint concerned.
+    pub constraint: Option<String>,
 }
 
 impl BackendError {
@@ -221,6 +252,12 @@ pub trait Backend: Send + Sync {
             "transactions are not supported on {} connections",
             self.dialect().name()
         )))
+    }
+
+    /// The raw-protocol connections of a PostgreSQL backend, whose answers the wire
+    /// relays to the client as the server sent them (see [`postgres::relay`]).
+    fn relay(&self) -> Option<&postgres::relay::RelayPool> {
+        None
     }
 
     /// Whether the database binds `$n` parameters itself ([`Backend::query_params`]).

@@ -7,6 +7,7 @@ pub mod combine;
 pub mod guard;
 pub mod meta;
 mod passthrough;
+pub use passthrough::RelayJob;
 pub mod plan;
 pub mod prompt;
 pub mod route;
@@ -124,6 +125,7 @@ pub fn backend_sqlstate(e: &BackendError) -> &str {
             sqlstate: Some(s), ..
         } => s.as_str(),
         BackendError::Query { sqlstate: None, .. } => "42000",
+        BackendError::Server(e) => e.sqlstate.as_str(),
         BackendError::Connect(_) | BackendError::Other(_) => "58000",
         BackendError::Timeout(_) => "57014",
         BackendError::ReadOnly(_) => "25006",
@@ -506,7 +508,9 @@ impl Engine {
         let failed: Vec<(String, String)> = results
             .iter()
             .filter_map(|(s, r)| match r {
-                Err(e @ BackendError::Query { .. }) => Some((s.connection.clone(), e.to_string())),
+                Err(e @ (BackendError::Query { .. } | BackendError::Server(_))) => {
+                    Some((s.connection.clone(), e.to_string()))
+                }
                 _ => None,
             })
             .collect();

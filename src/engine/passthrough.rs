@@ -264,6 +264,96 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// A plain statement outside a transaction block that the wire relays to a
+    /// PostgreSQL connection (answers forwarded as the server sent them), or `None` when
+    /// it takes the decoding path: another kind, a statement that changes the session,
+    /// or one that fails to route or pass the guard (that path reports the error).
+    ///
+    /// `COPY … TO STDOUT` is relayed when the query whose rows it copies passes the
+    /// guard as a read; it always runs read-only.
+    pub fn relay_sql(&self, sql: &str, session: &Session, user: &UserConfig) -> Option<RelayJob> {
+        let copied = super::guard::copy_out_query(sql);
+        let p = match self.prepare_sql(copied.as_deref().unwrap_or(sql), &[], session, user) {
+            Ok(p) => p,
+            // What the guard cannot parse, PostgreSQL is asked to parse (never to run):
+            // its syntax error, with the position, is the client's answer.
+            Err(
+                refusal @ EngineError::Guard {
+                    error: super::guard::GuardError::Unparsable { .. },
+                    ..
+                },
+            ) => {
+                let routed = self.resolve_sql(sql, session, user).ok()?;
+                let c = self
+                    .conn(&routed.connection)
+                    .filter(|c| user.may_use(&c.cfg.name))?;
+                return Some(RelayJob {
+                    connection: c.cfg.name.clone(),
+                    pool: c.backend.relay()?.clone(),
+                    sql: routed.sql,
+                    opening: String::new(),
+                    read_only: true,
+                    timeout: session.effective_timeout(&self.config),
+                    parse_only: Some(refusal),
+                });
+            }
+            Err(_) => return None,
+        };
+        let pool = p.conn.backend.relay()?.clone();
+        let (text, read_only) = match copied {
+            None => (p.sql, !p.opts.allow_write),
+            Some(_) => {
+                let routed = self.resolve_sql(sql, session, user).ok()?;
+                let inner = super::guard::copy_out_query(&routed.sql)?;
+                let reads = self
+                    .verdicts
+                    .check(&inner, Dialect::Postgres, false)
+                    .is_ok_and(|v| v.is_query);
+                if routed.connection != p.conn.cfg.name || !reads {
+                    return None;
+                }
+                (routed.sql, true)
+            }
+        };
+        if !backends::postgres::relay::relayable(&text) {
+            return None;
+        }
+        Some(RelayJob {
+            connection: p.conn.cfg.name.clone(),
+            opening: backends::postgres::relay::opening(
+                read_only,
+                p.opts.timeout,
+                &p.opts.settings,
+            ),
+            read_only,
+            timeout: p.opts.timeout,
+            sql: text,
+            pool,
+            parse_only: None,
+        })
+    }
+}
+
+/// A statement the wire relays (see [`Engine::relay_sql`]).
+pub struct RelayJob {
+    /// The connection's name (for errors).
+    pub connection: String,
+    /// Its relay connections.
+    pub pool: backends::postgres::relay::RelayPool,
+    /// The checked statement.
+    pub sql: String,
+    /// What opens its transaction (`BEGIN [READ ONLY]; SET LOCAL …`).
+    pub opening: String,
+    /// Whether the transaction is read-only (else the connection is reset afterwards).
+    pub read_only: bool,
+    /// The statement timeout (also how long to wait for a free connection).
+    pub timeout: std::time::Duration,
+    /// The guard could not parse the statement: PostgreSQL only parses it, and its
+    /// syntax error is the answer; when it parses, this refusal is.
+    pub parse_only: Option<EngineError>,
+}
+
 /// A plain statement ready to run (see [`Engine::prepare_sql`]).
 pub(crate) struct PreparedSql<'a> {
     /// Where it runs.

@@ -98,7 +98,29 @@ pub fn engine_error(e: &EngineError) -> ErrorInfo {
         }
         _ => tracing::debug!(error = %e, code, "statement refused"),
     }
-    error(code, e.to_string(), hint)
+    let mut info = error(code, e.to_string(), hint);
+    if let EngineError::Backend {
+        error: BackendError::Server(s),
+        ..
+    } = e
+    {
+        server_fields(&mut info, s);
+    }
+    info
+}
+
+/// Copies the fields of a PostgreSQL error onto the client's error.
+fn server_fields(info: &mut ErrorInfo, s: &crate::backends::ServerError) {
+    info.detail = s.detail.clone();
+    if s.hint.is_some() {
+        info.hint = s.hint.clone();
+    }
+    info.position = s.position.clone();
+    info.schema = s.schema.clone();
+    info.table = s.table.clone();
+    info.column = s.column.clone();
+    info.datatype = s.datatype.clone();
+    info.constraint = s.constraint.clone();
 }
 
 /// A syntax error in a dbguru statement.
@@ -115,7 +137,11 @@ pub fn session_error(e: &SessionError) -> ErrorInfo {
 /// A backend error in the middle of a row stream.
 pub fn stream_error(e: BackendError) -> PgWireError {
     let code = backend_sqlstate(&e).to_string();
-    PgWireError::UserError(Box::new(error(&code, e.to_string(), None)))
+    let mut info = error(&code, e.to_string(), None);
+    if let BackendError::Server(s) = &e {
+        server_fields(&mut info, s);
+    }
+    PgWireError::UserError(Box::new(info))
 }
 
 /// Wraps an ErrorInfo for pgwire.

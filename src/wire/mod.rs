@@ -13,6 +13,7 @@ pub mod encode;
 pub mod errors;
 pub mod probes;
 mod protocol;
+mod relay;
 
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
@@ -922,6 +923,14 @@ impl SimpleQueryHandler for Handler {
         let mut out = Vec::with_capacity(statements.len());
         let commands: Vec<Result<Command, command::SyntaxError>> =
             statements.iter().map(|s| command::parse(s)).collect();
+        // One plain statement for a PostgreSQL connection: relayed (see `relay`).
+        if let [Ok(Command::Sql(sql))] = commands.as_slice() {
+            if !is_proxy_answered(sql) {
+                if let Some(r) = self.relay(client, sql).await {
+                    return r.map(|_| Vec::new());
+                }
+            }
+        }
         // Several statements in one query form one implicit transaction (unless they
         // control transactions themselves), as in PostgreSQL.
         // (It ends in `on_query`, after the rows were sent: they hold its connection.)

@@ -6,7 +6,7 @@ use std::time::Duration;
 use deadpool_postgres::PoolError;
 
 use crate::backends::worker::scrub;
-use crate::backends::BackendError;
+use crate::backends::{BackendError, ServerError};
 
 pub(super) fn pool_error(e: PoolError, secrets: &[String]) -> BackendError {
     let msg = match &e {
@@ -34,10 +34,26 @@ pub(super) fn pg_error(
         return match code {
             "25006" => BackendError::ReadOnly(message),
             "57014" if message.contains("statement timeout") => BackendError::Timeout(timeout),
-            _ => BackendError::Query {
-                sqlstate: Some(code.to_string()),
-                message,
-            },
+            _ => {
+                let own = |v: Option<&str>| v.map(|v| scrub(v, secrets));
+                BackendError::Server(Box::new(ServerError {
+                    sqlstate: code.to_string(),
+                    message,
+                    detail: own(db.detail()),
+                    hint: own(db.hint()),
+                    position: db.position().map(|p| match p {
+                        tokio_postgres::error::ErrorPosition::Original(n) => n.to_string(),
+                        tokio_postgres::error::ErrorPosition::Internal { position, .. } => {
+                            position.to_string()
+                        }
+                    }),
+                    schema: own(db.schema()),
+                    table: own(db.table()),
+                    column: own(db.column()),
+                    datatype: own(db.datatype()),
+                    constraint: own(db.constraint()),
+                }))
+            }
         };
     }
     let text = scrub(&error_chain(&e), secrets);

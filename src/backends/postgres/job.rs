@@ -41,14 +41,7 @@ impl Job {
     /// `SET LOCAL` of the statement timeout and the session's parameters, one
     /// statement each, to run inside the statement's transaction.
     fn set_locals(&self) -> String {
-        let mut s = format!("SET LOCAL statement_timeout = {}", self.timeout_ms());
-        for (name, value) in self.settings.iter() {
-            s.push_str(&format!(
-                "; SET LOCAL \"{}\" = {value}",
-                name.replace('"', "\"\"")
-            ));
-        }
-        s
+        set_locals(self.timeout, &self.settings)
     }
 
     /// The bound values, sent in text format for the server to parse by the types it
@@ -59,7 +52,7 @@ impl Job {
 
     /// The timeout in whole milliseconds, as `statement_timeout` takes it.
     pub(super) fn timeout_ms(&self) -> u64 {
-        u64::try_from(self.timeout.as_millis().clamp(1, i32::MAX as u128)).unwrap_or(1)
+        timeout_ms(self.timeout)
     }
 
     pub(super) async fn run(self, sink: Sink) {
@@ -258,7 +251,25 @@ impl Job {
 
 /// Resets a pooled connection's session state (what `DISCARD ALL` does, except that
 /// the connection's prepared statements stay: they are the pool's statement cache).
-pub(super) const RESET_SESSION: &str = "CLOSE ALL; RESET ALL; UNLISTEN *; \
+/// `timeout` in whole milliseconds, as `statement_timeout` takes it.
+pub(super) fn timeout_ms(timeout: Duration) -> u64 {
+    u64::try_from(timeout.as_millis().clamp(1, i32::MAX as u128)).unwrap_or(1)
+}
+
+/// `SET LOCAL` of the statement timeout and the session's parameters (values already
+/// literals), one statement each, to run inside the statement's transaction.
+pub(crate) fn set_locals(timeout: Duration, settings: &[(String, String)]) -> String {
+    let mut s = format!("SET LOCAL statement_timeout = {}", timeout_ms(timeout));
+    for (name, value) in settings {
+        s.push_str(&format!(
+            "; SET LOCAL \"{}\" = {value}",
+            name.replace('"', "\"\"")
+        ));
+    }
+    s
+}
+
+pub(crate) const RESET_SESSION: &str = "CLOSE ALL; RESET ALL; UNLISTEN *; \
     SELECT pg_advisory_unlock_all(); DISCARD TEMP; DISCARD SEQUENCES";
 
 /// The COMMIT of [`pipelined`], already sent.
@@ -361,7 +372,7 @@ fn is_stale_plan(e: &tokio_postgres::Error) -> bool {
 /// Whether `sql` might change session state (settings, transactions, prepared
 /// statements), so it must not take the fast path: any such keyword anywhere, string
 /// literals included, counts.
-fn touches_session(sql: &str) -> bool {
+pub(crate) fn touches_session(sql: &str) -> bool {
     const WORDS: &[&str] = &[
         "SET",
         "RESET",

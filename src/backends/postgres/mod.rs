@@ -47,6 +47,7 @@ mod decode;
 mod errors;
 mod job;
 mod lease;
+pub mod relay;
 mod text;
 mod tls;
 
@@ -85,6 +86,8 @@ pub struct PostgresBackend {
     secrets: Arc<Vec<String>>,
     /// The TLS connector of the pool, for cancel requests too.
     tls: MakeRustlsConnect,
+    /// Raw-protocol connections for relayed statements.
+    relay: relay::RelayPool,
 }
 
 impl std::fmt::Debug for PostgresBackend {
@@ -167,6 +170,9 @@ impl PostgresBackend {
             pg.application_name("dbguru");
         }
         pg.ssl_mode(tls_options.mode.driver());
+        let secrets = Arc::new(secrets);
+        let relay = relay::RelayPool::new(&pg, &tls_options, cfg.pool_size, secrets.clone())
+            .map_err(|e| BackendError::Connect(format!("connection \"{}\": {e}", cfg.name)))?;
         let pool = Pool::builder(Manager::new(pg, tls.clone()))
             .max_size(cfg.pool_size.max(1))
             .build()
@@ -179,8 +185,9 @@ impl PostgresBackend {
         Ok(PostgresBackend {
             pool,
             read_only: cfg.read_only,
-            secrets: Arc::new(secrets),
+            secrets,
             tls,
+            relay,
         })
     }
 
@@ -196,6 +203,10 @@ impl PostgresBackend {
 impl Backend for PostgresBackend {
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
+    }
+
+    fn relay(&self) -> Option<&relay::RelayPool> {
+        Some(&self.relay)
     }
 
     async fn introspect(&self) -> Result<SchemaInfo, BackendError> {

@@ -240,6 +240,12 @@ fn root_store(root_cert: Option<&str>) -> Result<RootCertStore, String> {
 
 /// The rustls connector for these options (also used for cancel requests).
 pub(super) fn connector(opts: &TlsOptions) -> Result<MakeRustlsConnect, String> {
+    Ok(MakeRustlsConnect::new(client_config(opts)?))
+}
+
+/// The rustls client configuration for these options (the pool's connector and the
+/// relay's share it).
+pub(super) fn client_config(opts: &TlsOptions) -> Result<ClientConfig, String> {
     let provider = provider();
     // `require` with an explicit root certificate checks the chain, as libpq does.
     let check_chain = match opts.mode {
@@ -266,7 +272,7 @@ pub(super) fn connector(opts: &TlsOptions) -> Result<MakeRustlsConnect, String> 
         .dangerous()
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
-    Ok(MakeRustlsConnect::new(config))
+    Ok(config)
 }
 
 /// `verify-ca`: the chain must lead to a trusted root; the host name is not checked.

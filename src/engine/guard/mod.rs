@@ -11,6 +11,7 @@
 //! return.
 
 mod cap;
+mod copy;
 mod deny;
 mod inspect;
 #[cfg(test)]
@@ -27,6 +28,7 @@ use sqlparser::parser::{Parser, ParserError};
 use crate::backends::Dialect;
 use crate::sql::limits::{self, LimitError};
 
+pub use self::copy::copy_out_query;
 use self::inspect::{is_read_only_kind, Inspector};
 
 /// Why a statement was refused.
