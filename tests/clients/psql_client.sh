@@ -50,6 +50,20 @@ step "passthrough SELECT"
 got="$(run_psql -v ON_ERROR_STOP=1 -c "SELECT id, customer, amount FROM orders WHERE id = 2")"
 expect "passthrough row" '2|bob|20.25' "$got"
 
+step "\\copy (SELECT ...) TO a file: COPY ... TO STDOUT relayed from PostgreSQL"
+run_psql -v ON_ERROR_STOP=1 -c "\\copy (SELECT id, customer, amount FROM orders ORDER BY id) TO '$TMP/orders.csv' WITH (FORMAT csv, HEADER)"
+expect "\\copy file" $'id,customer,amount\n1,ann,10.50\n2,bob,20.25\n3,ann,5.00' "$(cat "$TMP/orders.csv" 2>/dev/null)"
+
+step "COPY to a server file is refused (42501/0A000), the session goes on"
+got="$(printf '%s\n' "COPY orders TO '/tmp/dbguru-should-not-exist.csv';" '\echo SQLSTATE=:LAST_ERROR_SQLSTATE' "SELECT 'after';" | run_psql -f -)"
+code="$(echo "$got" | sed -n 's/^SQLSTATE=//p')"
+case "$code" in
+    42501|0A000) echo "    refused with $code: ok" ;;
+    *) echo "    COPY to a server file: SQLSTATE '$code', want 42501 or 0A000"; FAIL=1 ;;
+esac
+expect "answer after the refused COPY" "after" "$(echo "$got" | grep -x after)"
+if [ -e /tmp/dbguru-should-not-exist.csv ]; then echo "    a file was written"; FAIL=1; fi
+
 step "one session: TLS in use, a bad statement, then good ones"
 {
     echo '\conninfo'
