@@ -11,6 +11,7 @@ pub mod plan;
 pub mod prompt;
 pub mod route;
 pub mod settings;
+pub mod turn;
 pub mod tx;
 
 use std::sync::Arc;
@@ -166,6 +167,8 @@ pub struct DbRun {
     pub elapsed: Duration,
     /// The error, when it failed.
     pub error: Option<String>,
+    /// The columns this database returned (empty when unknown, e.g. from the result cache).
+    pub columns: Vec<String>,
 }
 
 /// The outcome of an `ASK`.
@@ -228,6 +231,9 @@ pub struct AskContext {
     pub history: Vec<Turn>,
     /// Use the plan and result caches (never when writes are allowed).
     pub use_cache: bool,
+    /// Where to report each database's progress as it happens (the HTTP stream); `None`
+    /// for the wire.
+    pub progress: Option<tokio::sync::mpsc::UnboundedSender<turn::Progress>>,
 }
 
 impl Engine {
@@ -317,6 +323,7 @@ impl Engine {
             show_sql: session.show_sql,
             use_cache: session.use_cache && !(session.allow_write && user.may_write),
             history,
+            progress: None,
         })
     }
 
@@ -500,6 +507,14 @@ impl Engine {
                 cached: plan_was_cached,
             });
         }
+        if let Some(p) = &ctx.progress {
+            let _ = p.send(turn::Progress::Planned(
+                steps
+                    .iter()
+                    .map(|s| (s.connection.clone(), s.run_sql.clone()))
+                    .collect(),
+            ));
+        }
         let mut results = self.run_steps(&steps, ctx).await;
 
         // One repair round for statements the database rejected.
@@ -571,6 +586,7 @@ impl Engine {
                         rows: run.rows,
                         elapsed: run.elapsed,
                         error: None,
+                        columns: run.schema.fields().iter().map(|f| f.name().clone()).collect(),
                     });
                     parts.push(combine::Part {
                         source: step.connection.clone(),
@@ -592,6 +608,7 @@ impl Engine {
                         rows: 0,
                         elapsed: Duration::ZERO,
                         error: Some(e.to_string()),
+                        columns: Vec::new(),
                     });
                     errors.push((step.connection.clone(), e));
                 }
@@ -660,6 +677,7 @@ impl Engine {
                 rows: *rows,
                 elapsed: Duration::ZERO,
                 error: None,
+                columns: Vec::new(),
             })
             .collect();
         AskOutcome {
@@ -701,6 +719,18 @@ impl Engine {
                     s.connection
                 ))),
             };
+            if let Some(p) = &ctx.progress {
+                let _ = p.send(turn::Progress::Finished {
+                    connection: s.connection.clone(),
+                    sql: s.run_sql.clone(),
+                    rows: r.as_ref().map(|run| run.rows).unwrap_or(0),
+                    ms: r
+                        .as_ref()
+                        .map(|run| run.elapsed.as_secs_f64() * 1000.0)
+                        .unwrap_or(0.0),
+                    error: r.as_ref().err().map(|e| e.to_string()),
+                });
+            }
             (s.clone(), r)
         });
         join_all(futs).await
