@@ -506,3 +506,232 @@ async fn stream_reports_each_database_then_the_answer() {
     assert!(text.contains("event: error") && text.contains("42704"), "{text}");
     proxy.shutdown().await;
 }
+
+fn which(name: &str) -> Option<std::path::PathBuf> {
+    let mut dirs: Vec<std::path::PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    dirs.extend(["/usr/local/bin", "/usr/bin", "/bin"].map(std::path::PathBuf::from));
+    dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+/// The chat page in a real browser: Debian's headless Chromium opens `/`, asks "how many
+/// customers are there?" from the keyboard and sees a table with `shop` and `warehouse`
+/// rows, each database's progress and a bar chart; screenshots (laptop and phone width)
+/// are kept under the test's output directory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_page_in_headless_chromium() {
+    let node = which("node").expect("`node` not found: install the Debian packages nodejs and npm");
+    let chromium = std::env::var_os("DBGURU_CHROMIUM")
+        .map(std::path::PathBuf::from)
+        .or_else(|| which("chromium"))
+        .expect("`chromium` not found: apt-get install chromium (scripts/test does)");
+    let modules = std::env::var_os("DBGURU_NODE_MODULES")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache/dbguru-node/node_modules")))
+        .expect("DBGURU_NODE_MODULES or HOME");
+    assert!(
+        modules.join("playwright-core/package.json").is_file(),
+        "playwright-core not found in {}: npm install --prefix $HOME/.cache/dbguru-node playwright-core (scripts/test does)",
+        modules.display()
+    );
+    let proxy = embedded_default().await;
+    let out_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("http-chat-page");
+    std::fs::create_dir_all(&out_dir).expect("output dir");
+    let shot = out_dir.join("chat-page.png");
+    let phone = out_dir.join("chat-page-phone.png");
+    let _ = std::fs::remove_file(&shot);
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/http_page/chat_page.js");
+    let out = tokio::process::Command::new(node)
+        .arg(&script)
+        .arg(proxy.http_url())
+        .arg(&shot)
+        .arg(&phone)
+        .env("NODE_PATH", &modules)
+        .env("DBGURU_CHROMIUM", &chromium)
+        .output()
+        .await
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "chat page check failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "screenshot is not a real PNG");
+    eprintln!("chat page screenshots: {} and {}", shot.display(), phone.display());
+    // What the page showed is what the store holds: one session with the question.
+    let (_, sessions) = Http::new(&proxy).get("/api/chat/sessions").await;
+    let s = &sessions.as_array().expect("list")[0];
+    assert_eq!(s["message_count"], 2, "{sessions}");
+    assert_eq!(s["name"], "how many customers are there?");
+    proxy.shutdown().await;
+}
+
+/// PostgreSQL (id 1) and MariaDB (id 2) with orders, and the scripted LLM.
+struct NetFixture {
+    proxy: Proxy,
+    llm: ScriptedLlm,
+    pg_db: String,
+}
+
+async fn net_fixture() -> NetFixture {
+    let pg = postgres().await;
+    let (pg_db, pg_url) = pg.fresh_database("http").await;
+    pg.exec_in(
+        &pg_db,
+        "CREATE TABLE orders (id int PRIMARY KEY, region text, total numeric(10,2));
+         INSERT INTO orders VALUES (1,'EU',100.50),(2,'US',20.25),(3,'EU',4.25);",
+    )
+    .await;
+    let my = mariadb().await;
+    let (my_db, my_url) = my.fresh_database("http").await;
+    my.exec_in(
+        &my_db,
+        "CREATE TABLE orders (id int PRIMARY KEY, region varchar(10), total decimal(10,2));
+         INSERT INTO orders VALUES (1,'EU',10.00),(2,'APAC',5.50);",
+    )
+    .await;
+    let llm = ScriptedLlm::start().await;
+    let toml = base_config(&format!(
+        "[http]\nlisten = \"127.0.0.1:0\"\n\n{}\n{}{}",
+        llm.llm_toml("10s", 0),
+        url_connection_toml("pg", "postgres", &pg_url),
+        url_connection_toml("my", "mysql", &my_url),
+    ));
+    NetFixture {
+        proxy: start_proxy(&toml).await,
+        llm,
+        pg_db,
+    }
+}
+
+const REVENUE: &str = "DATABASE: pg\nSELECT sum(total) AS total_revenue FROM orders;\n\n\
+DATABASE: my\nSELECT sum(total) AS total_revenue FROM orders;";
+
+/// The guide's walk-through on PostgreSQL + MariaDB with the scripted LLM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guide_walkthrough_on_postgres_and_mariadb() {
+    let f = net_fixture().await;
+    let api = Http::new(&f.proxy);
+    let (_, conns) = api.get("/api/connections").await;
+    let types: Vec<Value> = conns.as_array().expect("list").iter().map(|c| c["database_type"].clone()).collect();
+    assert_eq!(types, [json!("postgresql"), json!("mysql")]);
+
+    let created = api.ok("/api/chat/sessions", json!({"name": "Revenue", "connection_ids": [1, 2]})).await;
+    let sid = created["id"].as_str().expect("id").to_string();
+    assert_eq!(created["active_connection_ids"], json!([1, 2]));
+
+    f.llm.push_text(REVENUE);
+    let answer = api
+        .ok("/api/multi-query/", json!({"question": "Compare total revenue between databases", "chat_session_id": sid}))
+        .await;
+    // The prompt showed both databases in the guide's format.
+    let prompt = f.llm.last_prompt_text();
+    assert!(prompt.contains("--- Database: pg") && prompt.contains("--- Database: my"), "{prompt}");
+    let pg = result_of(&answer, "pg");
+    assert_eq!(pg["database_type"], "postgresql");
+    assert_eq!(pg["results"], json!([{"total_revenue": 125.0}]));
+    assert_eq!(pg["sql"].as_str().map(|s| s.to_lowercase().contains("sum(total)")), Some(true), "{pg}");
+    assert_eq!(result_of(&answer, "my")["results"], json!([{"total_revenue": 15.5}]));
+    assert_eq!(answer["total_rows"], 2);
+    // The combined table: source_db first.
+    assert_eq!(answer["columns"], json!(["source_db", "total_revenue"]));
+    let mut combined = answer["rows"].as_array().expect("rows").clone();
+    combined.sort_by_key(|r| r[0].as_str().map(str::to_string));
+    assert_eq!(combined, [json!(["my", 15.5]), json!(["pg", 125.0])]);
+
+    // A follow-up carries the history; one database failing is a warning, not an error.
+    f.llm.push_text("DATABASE: pg\nSELECT region, sum(total) AS revenue FROM orders GROUP BY region ORDER BY region;\n\nDATABASE: my\nSELECT no_such_column FROM orders;");
+    f.llm.push_text("DATABASE: my\nSELECT still_missing FROM orders;");
+    let answer = api.ok("/api/multi-query/", json!({"question": "and per region?", "chat_session_id": sid})).await;
+    assert!(f.llm.recorded().iter().rev().nth(1).expect("follow-up request").prompt_text().contains("Compare total revenue between databases"));
+    assert_eq!(result_of(&answer, "pg")["results"], json!([{"region": "EU", "revenue": 104.75}, {"region": "US", "revenue": 20.25}]));
+    let my = result_of(&answer, "my");
+    assert_eq!(my["success"], false);
+    assert!(my["error"].as_str().is_some_and(|e| e.contains("still_missing")), "{my}");
+    let warnings = answer["warnings"].as_array().expect("warnings");
+    assert!(warnings.iter().any(|w| w.as_str().is_some_and(|w| w.contains("\"my\""))), "{answer}");
+
+    let (_, msgs) = api.get(&format!("/api/chat/sessions/{sid}/messages")).await;
+    let msgs = msgs.as_array().expect("messages").clone();
+    assert_eq!(msgs.len(), 4);
+    let used = msgs[3]["databases_used"].as_array().expect("used").clone();
+    assert_eq!(used.len(), 2);
+    assert!(used.iter().any(|d| d["name"] == "my" && d["error"].is_string()), "{used:?}");
+
+    // Patch to PostgreSQL only: the prompt shows only pg.
+    let (s, p) = api.patch(&format!("/api/chat/sessions/{sid}"), json!({"connection_ids": [1], "name": "Revenue (pg)"})).await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!((p["active_connection_ids"].clone(), p["name"].clone()), (json!([1]), json!("Revenue (pg)")));
+    f.llm.push_text("DATABASE: pg\nSELECT count(*) AS orders FROM orders;");
+    let answer = api.ok("/api/multi-query/", json!({"question": "how many orders?", "chat_session_id": sid})).await;
+    assert_eq!(names_of(&answer), ["pg"]);
+    assert!(!f.llm.last_prompt_text().contains("--- Database: my"));
+
+    // List by user, direct query without a session.
+    let (_, list) = api.get("/api/chat/sessions?user_id=guru&limit=10").await;
+    assert_eq!(list[0]["id"], sid.as_str());
+    assert_eq!(list[0]["message_count"], 6);
+    f.llm.push_text("DATABASE: my\nSELECT count(*) AS orders FROM orders;");
+    let direct = api.ok("/api/multi-query/", json!({"question": "how many orders?", "connection_ids": [2]})).await;
+    assert_eq!(result_of(&direct, "my")["results"], json!([{"orders": 2}]));
+    // Errors of the LLM reach the client as JSON too: a reply naming an unknown database.
+    f.llm.push_text("DATABASE: nowhere\nSELECT 1;");
+    f.llm.push_text("DATABASE: nowhere\nSELECT 1;");
+    expect_error(&api.post("/api/multi-query/", json!({"question": "anything?", "connection_ids": [1]})).await, StatusCode::BAD_REQUEST, "42601");
+    // The guard: a write from the LLM on a read-only session.
+    f.llm.push_text("DATABASE: pg\nDELETE FROM orders;");
+    expect_error(&api.post("/api/multi-query/", json!({"question": "drop it all", "connection_ids": [1]})).await, StatusCode::FORBIDDEN, "25006");
+    let left: i64 = postgres().await.client_for(&f.pg_db).await.query_one("SELECT count(*) FROM orders", &[]).await.expect("count").get(0);
+    assert_eq!(left, 3, "the guard let a DELETE through");
+    f.proxy.shutdown().await;
+}
+
+/// A session started in psql continues over HTTP with its history, and the reverse;
+/// both write the same store rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wire_and_http_continue_each_others_sessions() {
+    let f = net_fixture().await;
+    let api = Http::new(&f.proxy);
+    f.llm.set_default(Reply::text("DATABASE: pg\nSELECT count(*) AS orders FROM orders;"));
+
+    // psql → HTTP.
+    let wire = f.proxy.connect().await;
+    simple(&wire, "SET dbguru.connections = 'pg'").await.expect("set connections");
+    simple(&wire, "ASK 'first question from psql'").await.expect("ask over the wire");
+    let sid = simple(&wire, "SHOW dbguru.session").await.expect("show session").scalar().expect("id");
+    let answer = api.ok("/api/multi-query/", json!({"question": "second question over http", "chat_session_id": sid})).await;
+    assert_eq!(answer["chat_session_id"], sid.as_str());
+    assert_eq!(names_of(&answer), ["pg"], "the session's connections came along");
+    let prompt = f.llm.last_prompt_text();
+    assert!(prompt.contains("first question from psql"), "HTTP prompt lacks the psql turn:\n{prompt}");
+    let (_, msgs) = api.get(&format!("/api/chat/sessions/{sid}/messages")).await;
+    let contents: Vec<&str> = msgs.as_array().expect("messages").iter().filter(|m| m["role"] == "user").map(|m| m["content"].as_str().expect("content")).collect();
+    assert_eq!(contents, ["first question from psql", "second question over http"]);
+    // ... and back on the same psql connection after a reconnect.
+    drop(wire);
+    let wire = f.proxy.connect().await;
+    simple(&wire, &format!("SET dbguru.session = '{sid}'")).await.expect("resume");
+    simple(&wire, "ASK 'third question from psql'").await.expect("ask");
+    assert!(f.llm.last_prompt_text().contains("second question over http"));
+
+    // HTTP → psql.
+    let created = api.ok("/api/chat/sessions", json!({"name": "from the page", "connection_ids": [2]})).await;
+    let sid2 = created["id"].as_str().expect("id").to_string();
+    f.llm.push_text("DATABASE: my\nSELECT count(*) AS orders FROM orders;");
+    api.ok("/api/multi-query/", json!({"question": "question one over http", "chat_session_id": sid2})).await;
+    let wire2 = f.proxy.connect().await;
+    simple(&wire2, &format!("SET dbguru.session = '{sid2}'")).await.expect("resume the HTTP session");
+    assert_eq!(simple(&wire2, "SHOW dbguru.connections").await.expect("show").scalar().as_deref(), Some("my"));
+    assert_eq!(simple(&wire2, "SHOW dbguru.session_name").await.expect("show").scalar().as_deref(), Some("from the page"));
+    f.llm.push_text("DATABASE: my\nSELECT count(*) AS orders FROM orders;");
+    let r = simple(&wire2, "ASK 'question two from psql'").await.expect("ask");
+    assert_eq!(r.column("source_db"), [Some("my".to_string())]);
+    assert!(f.llm.last_prompt_text().contains("question one over http"));
+    let n = simple(&wire2, &format!("SELECT count(*) FROM dbguru.messages WHERE chat_session_id = '{sid2}'")).await.expect("messages").scalar();
+    assert_eq!(n.as_deref(), Some("4"));
+    let (_, s) = api.get(&format!("/api/chat/sessions/{sid2}")).await;
+    assert_eq!(s["message_count"], 4);
+    let q = simple(&wire2, &format!("SELECT count(*) FROM dbguru.queries WHERE chat_session_id = '{sid2}' AND success = 1")).await.expect("queries").scalar();
+    assert_eq!(q.as_deref(), Some("2"));
+    f.proxy.shutdown().await;
+}
