@@ -42,8 +42,16 @@ async fn main() {
     my.exec_in(&my_db, "CREATE TABLE t (v int); INSERT INTO t VALUES (1);")
         .await;
     let dir = temp_dir();
-    let lite = sqlite_file(dir.path(), "b.sqlite", "CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1);");
-    let duck = duckdb_file(dir.path(), "b.duckdb", "CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1);");
+    let lite = sqlite_file(
+        dir.path(),
+        "b.sqlite",
+        "CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1);",
+    );
+    let duck = duckdb_file(
+        dir.path(),
+        "b.duckdb",
+        "CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1);",
+    );
     let llm = ScriptedLlm::start().await;
     llm.set_default(Reply::text(
         "DATABASE: pg\nSELECT v FROM t;\nDATABASE: my\nSELECT v FROM t;\nDATABASE: lite\nSELECT v FROM t;\nDATABASE: duck\nSELECT v FROM t;",
@@ -58,7 +66,9 @@ async fn main() {
     ));
     let proxy = start_proxy(&toml).await;
     let c = proxy.connect().await;
-    simple(&c, "SET dbguru.use_cache = off").await.expect("cache off");
+    simple(&c, "SET dbguru.use_cache = off")
+        .await
+        .expect("cache off");
     let http = reqwest::Client::new();
     let url = format!("{}/api/multi-query/", proxy.http_url());
     let body = serde_json::json!({"question": "v?", "use_cache": false});
@@ -86,9 +96,21 @@ async fn main() {
     let (w50, w99) = (pct(&mut wire, 0.5), pct(&mut wire, 0.99));
     let (h50, h99) = (pct(&mut api, 0.5), pct(&mut api, 0.99));
     println!("ASK over 4 databases x 1 row, {iterations} iterations each, interleaved, scripted LLM at zero latency, caches off:");
-    println!("  wire ASK               p50 {:7.2} ms   p99 {:7.2} ms", ms(w50), ms(w99));
-    println!("  POST /api/multi-query/ p50 {:7.2} ms   p99 {:7.2} ms", ms(h50), ms(h99));
-    println!("  HTTP - wire            p50 {:7.2} ms   p99 {:7.2} ms", ms(h50) - ms(w50), ms(h99) - ms(w99));
+    println!(
+        "  wire ASK               p50 {:7.2} ms   p99 {:7.2} ms",
+        ms(w50),
+        ms(w99)
+    );
+    println!(
+        "  POST /api/multi-query/ p50 {:7.2} ms   p99 {:7.2} ms",
+        ms(h50),
+        ms(h99)
+    );
+    println!(
+        "  HTTP - wire            p50 {:7.2} ms   p99 {:7.2} ms",
+        ms(h50) - ms(w50),
+        ms(h99) - ms(w99)
+    );
 
     let done = Arc::new(AtomicUsize::new(0));
     let deadline = Instant::now() + Duration::from_secs(seconds);

@@ -7,7 +7,7 @@ use super::{invalid, ConfigError};
 
 /// `[http]`: the REST API of the reference guide and the chat page. Served only when
 /// `listen` is set (the embedded default sets `127.0.0.1:8000`).
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpConfig {
     /// Address to listen on (`host:port`); absent: no HTTP listener.
@@ -25,6 +25,54 @@ pub struct HttpConfig {
 
 fn default_max_body() -> usize {
     1 << 20
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: None,
+            max_body: default_max_body(),
+            allow_origins: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use std::path::Path;
+
+    #[test]
+    fn http_defaults_and_errors_name_the_key() {
+        let base = "[[users]]\nname = \"a\"\n";
+        let c = Config::from_toml(base, Path::new(".")).expect("no [http] section");
+        assert_eq!((c.http.listen.as_deref(), c.http.max_body), (None, 1 << 20));
+        assert!(c.http.allow_origins.is_empty());
+        let c = Config::from_toml(
+            &format!("{base}[http]\nlisten = \"127.0.0.1:0\"\nmax_body = \"2MB\"\n"),
+            Path::new("."),
+        )
+        .expect("valid [http]");
+        assert_eq!(c.http.max_body, 2 << 20);
+        for (bad, key) in [
+            ("listen = \"nowhere\"", "http.listen"),
+            ("max_body = 0", "http.max_body"),
+            (
+                "allow_origins = [\"bi.example.com/\"]",
+                "http.allow_origins[0]",
+            ),
+            ("cors = true", "cors"),
+        ] {
+            let err = Config::from_toml(&format!("{base}[http]\n{bad}\n"), Path::new("."))
+                .expect_err(bad)
+                .to_string();
+            assert!(err.contains(key), "{bad}: {err}");
+        }
+        let err = Config::from_toml(&format!("{base}api_token = \"short\"\n"), Path::new("."))
+            .expect_err("short token")
+            .to_string();
+        assert!(err.contains("users[0].api_token"), "{err}");
+    }
 }
 
 impl HttpConfig {

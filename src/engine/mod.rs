@@ -507,14 +507,7 @@ impl Engine {
                 cached: plan_was_cached,
             });
         }
-        if let Some(p) = &ctx.progress {
-            let _ = p.send(turn::Progress::Planned(
-                steps
-                    .iter()
-                    .map(|s| (s.connection.clone(), s.run_sql.clone()))
-                    .collect(),
-            ));
-        }
+        turn::report_planned(ctx, &steps);
         let mut results = self.run_steps(&steps, ctx).await;
 
         // One repair round for statements the database rejected.
@@ -586,7 +579,12 @@ impl Engine {
                         rows: run.rows,
                         elapsed: run.elapsed,
                         error: None,
-                        columns: run.schema.fields().iter().map(|f| f.name().clone()).collect(),
+                        columns: run
+                            .schema
+                            .fields()
+                            .iter()
+                            .map(|f| f.name().clone())
+                            .collect(),
                     });
                     parts.push(combine::Part {
                         source: step.connection.clone(),
@@ -719,18 +717,7 @@ impl Engine {
                     s.connection
                 ))),
             };
-            if let Some(p) = &ctx.progress {
-                let _ = p.send(turn::Progress::Finished {
-                    connection: s.connection.clone(),
-                    sql: s.run_sql.clone(),
-                    rows: r.as_ref().map(|run| run.rows).unwrap_or(0),
-                    ms: r
-                        .as_ref()
-                        .map(|run| run.elapsed.as_secs_f64() * 1000.0)
-                        .unwrap_or(0.0),
-                    error: r.as_ref().err().map(|e| e.to_string()),
-                });
-            }
+            turn::report_finished(ctx, s, r.as_ref().map(|run| (run.rows, run.elapsed)));
             (s.clone(), r)
         });
         join_all(futs).await

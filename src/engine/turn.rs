@@ -15,7 +15,7 @@ use crate::store::{AskRecord, DatabaseUsed};
 use super::meta::Health;
 use super::plan::PlannedQuery;
 use super::prompt::Turn;
-use super::{AskOutcome, DbRun, Engine, EngineError, Notice};
+use super::{AskContext, AskOutcome, DbRun, Engine, EngineError, Notice, Step};
 
 /// Progress of one ASK, reported while it runs (see [`TurnRequest::progress`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -263,5 +263,37 @@ impl Engine {
             h.status = "unknown".into();
         }
         h
+    }
+}
+
+/// Reports the checked plan to `ctx.progress`, if anyone listens.
+pub(super) fn report_planned(ctx: &AskContext, steps: &[Step]) {
+    if let Some(p) = &ctx.progress {
+        let _ = p.send(Progress::Planned(
+            steps
+                .iter()
+                .map(|s| (s.connection.clone(), s.run_sql.clone()))
+                .collect(),
+        ));
+    }
+}
+
+/// Reports one database's outcome (rows and wall time, or the error) to `ctx.progress`.
+pub(super) fn report_finished<E: std::fmt::Display>(
+    ctx: &AskContext,
+    step: &Step,
+    result: Result<(usize, Duration), &E>,
+) {
+    if let Some(p) = &ctx.progress {
+        let _ = p.send(Progress::Finished {
+            connection: step.connection.clone(),
+            sql: step.run_sql.clone(),
+            rows: result.as_ref().map(|r| r.0).unwrap_or(0),
+            ms: result
+                .as_ref()
+                .map(|r| r.1.as_secs_f64() * 1000.0)
+                .unwrap_or(0.0),
+            error: result.err().map(|e| e.to_string()),
+        });
     }
 }

@@ -55,7 +55,11 @@ impl Authenticator {
     }
 
     /// The user a request speaks for, or 401.
-    pub fn authenticate(&self, headers: &HeaderMap, peer: SocketAddr) -> Result<UserConfig, ApiError> {
+    pub fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        peer: SocketAddr,
+    ) -> Result<UserConfig, ApiError> {
         let loopback = peer.ip().is_loopback();
         let Some(value) = headers.get(header::AUTHORIZATION) else {
             return self
@@ -78,7 +82,11 @@ impl Authenticator {
             return self
                 .users
                 .iter()
-                .find(|u| u.api_token.as_ref().is_some_and(|t| ct_eq(t.expose(), token)))
+                .find(|u| {
+                    u.api_token
+                        .as_ref()
+                        .is_some_and(|t| ct_eq(t.expose(), token))
+                })
                 .cloned()
                 .ok_or_else(|| ApiError::new("28P01", "invalid API token"));
         }
@@ -93,8 +101,17 @@ impl Authenticator {
             .and_then(|b| String::from_utf8(b).ok())
             .ok_or_else(|| ApiError::unauthorized("malformed Basic credentials"))?;
         let (name, password) = decoded.split_once(':').unwrap_or((decoded.as_str(), ""));
-        let failed = || ApiError::new("28P01", format!("password authentication failed for user \"{name}\""));
-        let user = self.users.iter().find(|u| u.name == name).ok_or_else(failed)?;
+        let failed = || {
+            ApiError::new(
+                "28P01",
+                format!("password authentication failed for user \"{name}\""),
+            )
+        };
+        let user = self
+            .users
+            .iter()
+            .find(|u| u.name == name)
+            .ok_or_else(failed)?;
         match user.auth_method() {
             AuthMethod::Trust if loopback => Ok(user.clone()),
             AuthMethod::Trust => Err(ApiError::new(

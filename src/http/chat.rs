@@ -89,7 +89,10 @@ pub async fn list_sessions(
         .session_page(owner.as_deref(), limit)
         .await
         .map_err(|e| ApiError::store(&e))?;
-    let counts = store.message_counts().await.map_err(|e| ApiError::store(&e))?;
+    let counts = store
+        .message_counts()
+        .await
+        .map_err(|e| ApiError::store(&e))?;
     Ok(Json(
         sessions
             .iter()
@@ -144,7 +147,10 @@ pub async fn patch_session(
 ) -> Result<Json<SessionOut>, ApiError> {
     let loaded = st.owned_session(&caller, &id).await?;
     let cfg = &st.engine.config;
-    let owner = cfg.user(&loaded.session.owner).cloned().unwrap_or(caller.clone());
+    let owner = cfg
+        .user(&loaded.session.owner)
+        .cloned()
+        .unwrap_or(caller.clone());
     let mut rec = loaded.session.clone();
     if let Some(refs) = &body.connection_ids {
         let names = st.resolve(&owner, refs)?;
@@ -214,9 +220,7 @@ pub async fn messages(
                 role: m.role,
                 content: m.content,
                 query_history_id: m.query_history_id,
-                databases_used: m
-                    .databases_used
-                    .and_then(|d| serde_json::from_str(&d).ok()),
+                databases_used: m.databases_used.and_then(|d| serde_json::from_str(&d).ok()),
                 created_at: m.created_at,
             })
             .collect(),

@@ -303,7 +303,10 @@ pub async fn single_query(
                 .find(|c| user.may_use(&c.name))
                 .map(|c| c.name.clone())
                 .ok_or_else(|| {
-                    ApiError::new("22023", "No database connections specified: the user may use none")
+                    ApiError::new(
+                        "22023",
+                        "No database connections specified: the user may use none",
+                    )
                 })?,
         ),
     };
@@ -317,9 +320,11 @@ pub async fn single_query(
         timeout_seconds: None,
     };
     let r = run_turn(&st, &user, &multi, None).await?;
-    let db = r.database_results.into_iter().next().ok_or_else(|| {
-        ApiError::new("XX000", "the answer named no database")
-    })?;
+    let db = r
+        .database_results
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::new("XX000", "the answer named no database"))?;
     Ok(Json(QueryResponse {
         query_id: r.query_id,
         question: r.question,

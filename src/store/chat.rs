@@ -35,9 +35,7 @@ impl Store {
     }
 
     /// Number of messages of each session that has any.
-    pub async fn message_counts(
-        &self,
-    ) -> Result<std::collections::HashMap<Uuid, i64>, StoreError> {
+    pub async fn message_counts(&self) -> Result<std::collections::HashMap<Uuid, i64>, StoreError> {
         Ok(self
             .read(COUNT_MESSAGES.into(), Vec::new())
             .await?
