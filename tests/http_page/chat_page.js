@@ -45,6 +45,20 @@ async function main() {
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       if (overflow > 0) throw new Error("page wider than a phone screen by " + overflow + "px");
     }
+    if (phoneShot) await page.setViewportSize({ width: 1280, height: 900 });
+    // Rename, start a new chat, resume the old one from the list, then delete it.
+    await page.fill("#session-name", "Customer counts");
+    await page.click("#rename");
+    await page.waitForFunction(() => document.querySelector(".sessions li button[aria-current='true']")?.textContent.includes("Customer counts"), null, { timeout: 10000 });
+    await page.keyboard.press("Alt+N");
+    await page.waitForFunction(() => document.querySelectorAll("#log .turn").length === 0, null, { timeout: 10000 });
+    await page.click(".sessions li button");
+    await page.waitForFunction(() => document.querySelector("#log .turn .question")?.textContent === "how many customers are there?", null, { timeout: 10000 });
+    const resumed = await page.textContent("#log");
+    if (!/shop/.test(resumed) || !/warehouse/.test(resumed)) throw new Error("resumed history lacks the databases: " + resumed);
+    page.once("dialog", (d) => d.accept());
+    await page.click("#delete");
+    await page.waitForFunction(() => document.querySelectorAll(".sessions li").length === 0, null, { timeout: 10000 });
     if (errors.length) throw new Error("page errors: " + errors.join("; "));
     const body = await page.textContent("body");
     console.log(JSON.stringify({ rows, bars, progress, session: current.trim(), chars: body.length }));
