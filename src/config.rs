@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+mod http;
 mod size;
+pub use http::HttpConfig;
 use size::byte_size;
 pub use size::parse_byte_size;
 
@@ -124,6 +126,9 @@ pub struct Config {
     /// The databases behind the proxy.
     #[serde(default)]
     pub connections: Vec<ConnectionConfig>,
+    /// The REST API and chat page (off unless `[http] listen` is set).
+    #[serde(default)]
+    pub http: HttpConfig,
     /// Directory relative paths are resolved against (the config file's directory).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -210,6 +215,9 @@ pub struct UserConfig {
     /// Whether this user sees every user's sessions. Default false.
     #[serde(default)]
     pub admin: bool,
+    /// A bearer token for the HTTP API (`Authorization: Bearer <token>`; use `${ENV}`).
+    #[serde(default)]
+    pub api_token: Option<Secret>,
 }
 
 impl UserConfig {
@@ -794,6 +802,21 @@ impl Config {
         if self.users.is_empty() {
             return Err(invalid("users", "at least one [[users]] entry is required"));
         }
+        let mut tokens = HashSet::new();
+        for (i, u) in self.users.iter().enumerate() {
+            if let Some(t) = &u.api_token {
+                if t.expose().len() < 16 {
+                    return Err(invalid(
+                        format!("users[{i}].api_token"),
+                        "too short (at least 16 characters)",
+                    ));
+                }
+                if !tokens.insert(t.expose().to_string()) {
+                    return Err(invalid(format!("users[{i}].api_token"), "duplicate token"));
+                }
+            }
+        }
+        self.http.validate()?;
         Ok(())
     }
 }

@@ -91,6 +91,9 @@ async fn run() -> ExitCode {
                 Ok(server) => {
                     eprintln!("dbguru listening on {} — try: psql \"host={} port={} user=guru dbname=dbguru\" -c \"ASK 'how many customers are there?'\"",
                         server.local_addr(), server.local_addr().ip(), server.local_addr().port());
+                    if let Some(h) = server.http_addr() {
+                        eprintln!("dbguru HTTP API and chat page on http://{h}/ (OpenAPI: http://{h}/api/openapi.json)");
+                    }
                     tokio::select! {
                         _ = tokio::signal::ctrl_c() => {}
                         _ = server.wait() => {}

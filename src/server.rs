@@ -124,6 +124,7 @@ pub struct RunningServer {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
+    http: Option<(SocketAddr, oneshot::Sender<()>, JoinHandle<()>)>,
     /// The engine, for in-process inspection.
     pub engine: Arc<Engine>,
 }
@@ -134,12 +135,22 @@ impl RunningServer {
         self.addr
     }
 
+    /// The bound address of the HTTP API (`[http] listen`), when it is served.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http.as_ref().map(|h| h.0)
+    }
+
     /// Stops accepting connections.
     pub async fn shutdown(mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
         let _ = (&mut self.task).await;
+        if let Some((_, stop, task)) = self.http.take() {
+            let _ = stop.send(());
+            task.abort();
+            let _ = task.await;
+        }
     }
 
     /// Waits until the server stops.
@@ -198,6 +209,19 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         addr: listen,
         source,
     })?;
+    let http = match engine.config.http.listen.clone() {
+        Some(http_listen) => {
+            let (tx, rx) = oneshot::channel::<()>();
+            let (addr, task) = crate::http::serve(engine.clone(), &http_listen, rx)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    addr: http_listen,
+                    source,
+                })?;
+            Some((addr, tx, task))
+        }
+        None => None,
+    };
     let (stop_tx, mut stop_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         loop {
@@ -228,6 +252,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         addr,
         stop: Some(stop_tx),
         task,
+        http,
         engine,
     })
 }

@@ -12,6 +12,7 @@ pub mod plan;
 pub mod prompt;
 pub mod route;
 pub mod settings;
+pub mod turn;
 pub mod tx;
 
 use std::sync::Arc;
@@ -168,6 +169,8 @@ pub struct DbRun {
     pub elapsed: Duration,
     /// The error, when it failed.
     pub error: Option<String>,
+    /// The columns this database returned (empty when unknown, e.g. from the result cache).
+    pub columns: Vec<String>,
 }
 
 /// The outcome of an `ASK`.
@@ -230,6 +233,9 @@ pub struct AskContext {
     pub history: Vec<Turn>,
     /// Use the plan and result caches (never when writes are allowed).
     pub use_cache: bool,
+    /// Where to report each database's progress as it happens (the HTTP stream); `None`
+    /// for the wire.
+    pub progress: Option<tokio::sync::mpsc::UnboundedSender<turn::Progress>>,
 }
 
 impl Engine {
@@ -319,6 +325,7 @@ impl Engine {
             show_sql: session.show_sql,
             use_cache: session.use_cache && !(session.allow_write && user.may_write),
             history,
+            progress: None,
         })
     }
 
@@ -502,6 +509,7 @@ impl Engine {
                 cached: plan_was_cached,
             });
         }
+        turn::report_planned(ctx, &steps);
         let mut results = self.run_steps(&steps, ctx).await;
 
         // One repair round for statements the database rejected.
@@ -575,6 +583,12 @@ impl Engine {
                         rows: run.rows,
                         elapsed: run.elapsed,
                         error: None,
+                        columns: run
+                            .schema
+                            .fields()
+                            .iter()
+                            .map(|f| f.name().clone())
+                            .collect(),
                     });
                     parts.push(combine::Part {
                         source: step.connection.clone(),
@@ -596,6 +610,7 @@ impl Engine {
                         rows: 0,
                         elapsed: Duration::ZERO,
                         error: Some(e.to_string()),
+                        columns: Vec::new(),
                     });
                     errors.push((step.connection.clone(), e));
                 }
@@ -664,6 +679,7 @@ impl Engine {
                 rows: *rows,
                 elapsed: Duration::ZERO,
                 error: None,
+                columns: Vec::new(),
             })
             .collect();
         AskOutcome {
@@ -705,6 +721,7 @@ impl Engine {
                     s.connection
                 ))),
             };
+            turn::report_finished(ctx, s, r.as_ref().map(|run| (run.rows, run.elapsed)));
             (s.clone(), r)
         });
         join_all(futs).await

@@ -13,6 +13,8 @@ use uuid::Uuid;
 
 use crate::config::{Config, StoreConfig};
 
+mod chat;
+
 /// Store errors. Messages never contain the store URL.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -19,7 +19,7 @@ pub fn error(code: &str, message: impl Into<String>, hint: Option<&str>) -> Erro
 }
 
 /// SQLSTATE and hint for a session error.
-fn session_code(e: &SessionError) -> (&'static str, Option<&'static str>) {
+pub fn session_code(e: &SessionError) -> (&'static str, Option<&'static str>) {
     match e {
         SessionError::UnknownSetting(_) => (
             "42704",
@@ -35,7 +35,44 @@ fn session_code(e: &SessionError) -> (&'static str, Option<&'static str>) {
 
 /// Maps an engine error to what the client sees.
 pub fn engine_error(e: &EngineError) -> ErrorInfo {
-    let (code, hint): (&str, Option<&str>) = match e {
+    let (code, hint) = engine_code(e);
+    match e {
+        EngineError::Backend { .. } | EngineError::AllFailed(_) => {
+            tracing::info!(error = %e, code, "statement failed")
+        }
+        EngineError::Llm(_) | EngineError::Startup(_) => {
+            tracing::warn!(error = %e, code, "statement failed")
+        }
+        _ => tracing::debug!(error = %e, code, "statement refused"),
+    }
+    let mut info = error(code, e.to_string(), hint);
+    if let EngineError::Backend {
+        error: BackendError::Server(s),
+        ..
+    } = e
+    {
+        server_fields(&mut info, s);
+    }
+    info
+}
+
+/// Copies the fields of a PostgreSQL error onto the client's error.
+fn server_fields(info: &mut ErrorInfo, s: &crate::backends::ServerError) {
+    info.detail = s.detail.clone();
+    if s.hint.is_some() {
+        info.hint = s.hint.clone();
+    }
+    info.position = s.position.clone();
+    info.schema = s.schema.clone();
+    info.table = s.table.clone();
+    info.column = s.column.clone();
+    info.datatype = s.datatype.clone();
+    info.constraint = s.constraint.clone();
+}
+
+/// The SQLSTATE and hint of an engine error (also used by the HTTP API's JSON errors).
+pub fn engine_code(e: &EngineError) -> (&str, Option<&'static str>) {
+    match e {
         EngineError::Session(s) => session_code(s),
         EngineError::EmptyQuestion => ("22023", None),
         EngineError::NoConnections => ("42704", None),
@@ -88,39 +125,7 @@ pub fn engine_error(e: &EngineError) -> ErrorInfo {
             SettingError::Unsupported { .. } => ("0A000", None),
             SettingError::InvalidValue { .. } => ("22023", None),
         },
-    };
-    match e {
-        EngineError::Backend { .. } | EngineError::AllFailed(_) => {
-            tracing::info!(error = %e, code, "statement failed")
-        }
-        EngineError::Llm(_) | EngineError::Startup(_) => {
-            tracing::warn!(error = %e, code, "statement failed")
-        }
-        _ => tracing::debug!(error = %e, code, "statement refused"),
     }
-    let mut info = error(code, e.to_string(), hint);
-    if let EngineError::Backend {
-        error: BackendError::Server(s),
-        ..
-    } = e
-    {
-        server_fields(&mut info, s);
-    }
-    info
-}
-
-/// Copies the fields of a PostgreSQL error onto the client's error.
-fn server_fields(info: &mut ErrorInfo, s: &crate::backends::ServerError) {
-    info.detail = s.detail.clone();
-    if s.hint.is_some() {
-        info.hint = s.hint.clone();
-    }
-    info.position = s.position.clone();
-    info.schema = s.schema.clone();
-    info.table = s.table.clone();
-    info.column = s.column.clone();
-    info.datatype = s.datatype.clone();
-    info.constraint = s.constraint.clone();
 }
 
 /// A syntax error in a dbguru statement.

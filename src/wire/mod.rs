@@ -39,8 +39,6 @@ use pgwire::messages::PgWireBackendMessage;
 use crate::backends::params::interpolate;
 use crate::backends::types::{ColType, Value};
 use crate::config::UserConfig;
-use crate::engine::plan::PlannedQuery;
-use crate::engine::prompt::Turn;
 use crate::engine::{Engine, Notice, SqlOutcome};
 use crate::session::Session;
 
@@ -405,7 +403,6 @@ impl Handler {
                 on,
                 explain,
             } => {
-                let started = std::time::Instant::now();
                 let q = match question {
                     Question::Literal(s) => s,
                     Question::Param(n) => params
@@ -416,31 +413,26 @@ impl Handler {
                             error("08P01", format!("no value bound for parameter ${n}"), None)
                         })?,
                 };
-                let ctx = self
-                    .engine
-                    .ask_context(&session, &user, on.as_deref())
-                    .map_err(|e| engine_error(&e))?;
-                let outcome = match self.engine.ask(&q, &ctx, explain).await {
-                    Ok(o) => o,
+                let req = crate::engine::turn::TurnRequest {
+                    question: &q,
+                    on: on.as_deref(),
+                    explain,
+                    progress: None,
+                };
+                let turn = match self.engine.ask_turn(&slot.0, &user, req).await {
+                    Ok(t) => t,
                     Err(e) => {
-                        if !explain {
-                            let rec = self.ask_record(
-                                &session,
-                                &user,
-                                &q,
-                                &[],
-                                Some(e.to_string()),
-                                false,
-                                started,
-                            );
-                            if let Some(w) = self.save_ask(&slot, rec).await {
-                                Self::send_notices(client, &[w]).await;
-                            }
+                        if let Some(w) = e.store_warning {
+                            Self::send_notices(client, &[w]).await;
                         }
-                        return Err(engine_error(&e));
+                        return Err(engine_error(&e.error));
                     }
                 };
+                let outcome = turn.outcome;
                 Self::send_notices(client, &outcome.notices).await;
+                if let Some(w) = turn.store_warning {
+                    Self::send_notices(client, &[w]).await;
+                }
                 if explain {
                     let rows = outcome
                         .steps
@@ -462,41 +454,6 @@ impl Handler {
                         rows,
                     );
                     return Ok(Outcome::Rows(schema, batches));
-                }
-                let total_rows: usize = outcome.runs.iter().map(|r| r.rows).sum();
-                let turn = Turn {
-                    question: q.clone(),
-                    plan: outcome
-                        .steps
-                        .iter()
-                        .map(|s| PlannedQuery {
-                            connection: s.connection.clone(),
-                            sql: s.sql.clone(),
-                        })
-                        .collect(),
-                    summary: format!(
-                        "queried {} database(s), returned {total_rows} rows",
-                        outcome.runs.len()
-                    ),
-                };
-                let session = Self::with_session(&slot, |s| {
-                    if s.chat_name.is_none() {
-                        s.chat_name = Some(q.chars().take(60).collect());
-                    }
-                    s.history.push(turn, cfg.llm.history_turns);
-                    s.clone()
-                });
-                let rec = self.ask_record(
-                    &session,
-                    &user,
-                    &q,
-                    &outcome.runs,
-                    None,
-                    outcome.cached,
-                    started,
-                );
-                if let Some(w) = self.save_ask(&slot, rec).await {
-                    Self::send_notices(client, &[w]).await;
                 }
                 match outcome.result {
                     Some((schema, batches)) => Ok(Outcome::Rows(schema, batches)),
@@ -717,63 +674,6 @@ impl Handler {
             Ok(())
         })
         .map_err(|e| session_error(&e))
-    }
-
-    /// The store record of one ASK.
-    #[allow(clippy::too_many_arguments)]
-    fn ask_record(
-        &self,
-        session: &Session,
-        user: &UserConfig,
-        question: &str,
-        runs: &[crate::engine::DbRun],
-        error: Option<String>,
-        cached: bool,
-        started: std::time::Instant,
-    ) -> crate::store::AskRecord {
-        let cfg = &self.engine.config;
-        let databases: Vec<crate::store::DatabaseUsed> = runs
-            .iter()
-            .map(|r| crate::store::DatabaseUsed {
-                conn_id: cfg
-                    .connection(&r.connection)
-                    .map(|c| c.id())
-                    .unwrap_or_default(),
-                name: r.connection.clone(),
-                sql: r.sql.clone(),
-                rows: r.rows as u64,
-                ms: r.elapsed.as_secs_f64() * 1000.0,
-                error: r.error.clone(),
-            })
-            .collect();
-        crate::store::AskRecord {
-            session: session.record(cfg, user),
-            question: question.to_string(),
-            rows: databases.iter().map(|d| d.rows).sum(),
-            success: error.is_none() && databases.iter().any(|d| d.error.is_none()),
-            databases,
-            ms: started.elapsed().as_secs_f64() * 1000.0,
-            error,
-            cached,
-        }
-    }
-
-    /// Writes an ASK to the store; a failure becomes a WARNING (the answer still comes).
-    async fn save_ask(&self, slot: &SessionSlot, rec: crate::store::AskRecord) -> Option<Notice> {
-        match self.engine.store.record_ask(&rec).await {
-            Ok(_) => {
-                Self::with_session(slot, |s| s.stored = true);
-                None
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, session = %rec.session.id, "history not saved");
-                Some(Notice {
-                    severity: "WARNING",
-                    code: "01000".into(),
-                    message: format!("the answer was not saved to the chat history: {e}"),
-                })
-            }
-        }
     }
 
     /// The pgwire response of `outcome`; rows are tagged by the command of `text`

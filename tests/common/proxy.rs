@@ -109,6 +109,16 @@ impl Proxy {
         &self.base_dir
     }
 
+    /// `http://127.0.0.1:PORT` of the HTTP API; panics when `[http] listen` was not set.
+    pub fn http_url(&self) -> String {
+        let addr = self
+            .server
+            .as_ref()
+            .and_then(|s| s.http_addr())
+            .expect("the proxy serves no HTTP API: set [http] listen = \"127.0.0.1:0\"");
+        format!("http://{addr}")
+    }
+
     /// `postgres://guru@127.0.0.1:PORT/dbguru` (for external clients: psql, drivers).
     pub fn url(&self) -> String {
         format!("postgres://guru@127.0.0.1:{}/dbguru", self.addr.port())
