@@ -68,6 +68,22 @@ fn norm(v: Option<String>) -> String {
 
 type Rows = Vec<Vec<String>>;
 
+/// Rows as compared: each row's non-NULL cells sorted, the rows sorted. The combined
+/// result pads the columns another database returned with NULL and orders columns by
+/// first appearance, so neither column names nor positions are compared.
+fn cells(rows: &Rows) -> Rows {
+    let mut out: Rows = rows
+        .iter()
+        .map(|r| {
+            let mut r: Vec<String> = r.iter().filter(|c| *c != "NULL").cloned().collect();
+            r.sort();
+            r
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 fn civil(days: i32) -> String {
     // days since 1970-01-01 → YYYY-MM-DD (Howard Hinnant's algorithm)
     let z = i64::from(days) + 719_468;
@@ -175,12 +191,10 @@ fn gold() -> Gold {
 
 impl Gold {
     fn rows(&self, db: &str, sql: &str) -> Rows {
-        let mut rows = match db {
+        cells(&match db {
             "shop" => sqlite_rows(&self.shop, sql),
             _ => duckdb_rows(&self.warehouse, sql),
-        };
-        rows.sort();
-        rows
+        })
     }
 }
 
@@ -220,24 +234,19 @@ async fn judge(
     let src = r.col_index("source_db");
     for row in &r.rows {
         let db = row[src].clone().unwrap_or_default();
-        let cells: Vec<String> = row
+        let vals: Vec<String> = row
             .iter()
             .enumerate()
             .filter(|(i, _)| *i != src)
             .map(|(_, v)| norm(v.clone()))
             .collect();
-        got.entry(db).or_default().push(cells);
+        got.entry(db).or_default().push(vals);
     }
     // A database that answered with zero rows has no rows to show its name.
     for (db, rows) in gold {
         if rows.is_empty() && !got.contains_key(db) {
             got.insert(db.clone(), Vec::new());
         }
-    }
-    for rows in got.values_mut() {
-        // Columns another database returned are NULL here: drop all-NULL trailing columns
-        // only when the gold has fewer columns.
-        rows.sort();
     }
     let note = notices.messages().join(" | ");
     if got.keys().collect::<Vec<_>>() != gold.keys().collect::<Vec<_>>() {
@@ -251,27 +260,7 @@ async fn judge(
         );
     }
     for (db, want) in gold {
-        let have = &got[db];
-        let width = want.first().map(Vec::len);
-        // The combined result pads columns of other databases with NULL: keep the first
-        // `width` non-padding columns in order.
-        let have: Rows = match width {
-            Some(w) => {
-                let mut h: Rows = have
-                    .iter()
-                    .map(|r| {
-                        if r.len() > w {
-                            r.iter().filter(|c| *c != "NULL").take(w).cloned().collect()
-                        } else {
-                            r.clone()
-                        }
-                    })
-                    .collect();
-                h.sort();
-                h
-            }
-            None => have.clone(),
-        };
+        let have = cells(&got[db]);
         if &have != want {
             let show = |r: &Rows| format!("{} rows, first {:?}", r.len(), r.first());
             return (
@@ -364,4 +353,4 @@ async fn gold_corpus_has_no_wrong_answers() {
 }
 
 /// The share of the gold set answered right, as measured (a regression fails the test).
-const MIN_TUNED_RIGHT: f64 = 0.0;
+const MIN_TUNED_RIGHT: f64 = 0.94;

@@ -3,7 +3,6 @@
 use super::lexicon::*;
 use super::parser::*;
 use super::schema::*;
-use super::DEFAULT_LIST_LIMIT;
 use std::collections::HashSet;
 
 /// What is computed.
@@ -39,6 +38,10 @@ pub(super) struct Word {
 pub(super) enum Lit {
     Text(String),
     Number(String),
+    /// `BETWEEN low AND high` on numbers (both ends included).
+    Range(String, String),
+    /// Later than `n` units before the column's latest value (rendered per dialect).
+    Recent(u32, &'static str),
 }
 
 /// What a filter constrains.
@@ -48,8 +51,15 @@ pub(super) enum Target {
     Column(Vec<String>),
     /// A place ("in Germany", "from Spain"): the country-like column.
     Place,
-    /// A year ("in 2024"): the date column.
-    Year,
+    /// A calendar range of the date column, `from` included, `to` excluded
+    /// (`YYYY-MM-DD`); `label` says it in words ("2024", "March 2024", "2024-12-26").
+    Dates {
+        from: Option<String>,
+        to: Option<String>,
+        label: String,
+    },
+    /// The last `n` days/weeks/months/years of the data, up to the date column's latest value.
+    Recent { n: u32, unit: &'static str },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -87,8 +97,10 @@ pub(super) struct Intent {
     /// Whether the top-N measure words name tables ("customers with the most orders"):
     /// their alias is kept as typed ("orders").
     pub(super) measure_counts: bool,
-    /// The one connection the question named ("customers in shop").
-    pub(super) only_db: Option<String>,
+    /// The connections the question named ("customers in shop", "in shop and warehouse").
+    pub(super) only_dbs: Vec<String>,
+    /// Words and numbers of the question the parser could not place (a refusal names them).
+    pub(super) unplaced: Vec<String>,
 }
 
 impl Intent {
@@ -198,6 +210,8 @@ pub(super) struct Vocab {
     pub(super) columns: HashSet<String>,
     /// Connection names, lowercase.
     pub(super) databases: HashSet<String>,
+    /// Every word of every column name.
+    pub(super) column_words: HashSet<String>,
 }
 
 impl Vocab {
@@ -214,6 +228,12 @@ impl Vocab {
                 .filter_map(|c| name_tokens(&c.name).pop())
                 .collect(),
             databases: views.iter().map(|v| v.name.to_lowercase()).collect(),
+            column_words: views
+                .iter()
+                .flat_map(|v| v.tables.iter())
+                .flat_map(|t| t.info.columns.iter())
+                .flat_map(|c| name_tokens(&c.name))
+                .collect(),
         }
     }
 }
@@ -266,11 +286,15 @@ pub(super) fn resolve_follow_up(
             .map(|w| w.orig.as_str())
             .collect::<Vec<_>>()
             .join(" ");
-        cur.filters.push(Filter {
-            target: Target::Place,
-            op: "=",
-            value: Lit::Text(text),
-        });
+        if is_country(&text) || country_abbreviation(&text).is_some() {
+            cur.filters.push(Filter {
+                target: Target::Place,
+                op: "=",
+                value: Lit::Text(country_abbreviation(&text).map_or(text, str::to_string)),
+            });
+        } else {
+            cur.unplaced.push(text); // "what about Paris?": a value without its column
+        }
         cur.words.clear();
     }
     let is_follow_up = cur.words.is_empty()
@@ -279,7 +303,7 @@ pub(super) fn resolve_follow_up(
             || !cur.group.is_empty()
             || cur.explicit
             || cur.list_hint
-            || cur.only_db.is_some());
+            || !cur.only_dbs.is_empty());
     if !is_follow_up {
         return Some(cur);
     }
@@ -294,20 +318,169 @@ pub(super) fn resolve_follow_up(
         }
     }
     for f in cur.filters {
-        ctx.filters.retain(|old| old.target != f.target);
+        ctx.filters
+            .retain(|old| !same_target(&old.target, &f.target));
         ctx.filters.push(f);
     }
-    if cur.only_db.is_some() {
-        ctx.only_db = cur.only_db;
+    if !cur.only_dbs.is_empty() {
+        ctx.only_dbs = cur.only_dbs;
     }
+    ctx.unplaced = cur.unplaced;
     if !cur.group.is_empty() {
         ctx.group = cur.group;
         if ctx.agg == Agg::List {
             ctx.agg = Agg::Count;
         }
     }
-    if cur.agg == Agg::List && cur.limit != Some(DEFAULT_LIST_LIMIT) || cur.agg == Agg::Top {
+    if cur.agg == Agg::List && cur.limit.is_some() || cur.agg == Agg::Top {
         ctx.limit = cur.limit.or(ctx.limit);
     }
     Some(ctx)
+}
+
+/// Whether two filters constrain the same thing (a follow-up's filter replaces the old one).
+fn same_target(a: &Target, b: &Target) -> bool {
+    match (a, b) {
+        (Target::Column(x), Target::Column(y)) => x == y,
+        (Target::Place, Target::Place) => true,
+        (
+            Target::Dates { .. } | Target::Recent { .. },
+            Target::Dates { .. } | Target::Recent { .. },
+        ) => true,
+        _ => false,
+    }
+}
+
+/// Words of `question` the planner knows no meaning for: not filler, not a keyword, not a
+/// word of a table, column or connection name (or a synonym of one). A refusal names them.
+pub(super) fn unknown_words(question: &str, vocab: &Vocab) -> Vec<String> {
+    const KEYWORDS: &[&str] = &[
+        "how",
+        "many",
+        "much",
+        "count",
+        "number",
+        "total",
+        "sum",
+        "average",
+        "avg",
+        "mean",
+        "max",
+        "maximum",
+        "min",
+        "minimum",
+        "highest",
+        "lowest",
+        "largest",
+        "smallest",
+        "biggest",
+        "greatest",
+        "most",
+        "least",
+        "fewest",
+        "expensive",
+        "cheapest",
+        "priciest",
+        "dearest",
+        "recent",
+        "latest",
+        "newest",
+        "last",
+        "earliest",
+        "oldest",
+        "first",
+        "top",
+        "best",
+        "bottom",
+        "worst",
+        "sorted",
+        "ordered",
+        "sort",
+        "order",
+        "by",
+        "per",
+        "each",
+        "every",
+        "group",
+        "grouped",
+        "broken",
+        "down",
+        "split",
+        "breakdown",
+        "with",
+        "where",
+        "whose",
+        "having",
+        "in",
+        "from",
+        "for",
+        "during",
+        "of",
+        "between",
+        "since",
+        "before",
+        "after",
+        "until",
+        "past",
+        "previous",
+        "days",
+        "day",
+        "weeks",
+        "week",
+        "months",
+        "month",
+        "years",
+        "year",
+        "quarter",
+        "quarters",
+        "quarterly",
+        "monthly",
+        "yearly",
+        "daily",
+        "annual",
+        "price",
+        "cost",
+        "date",
+        "time",
+        "item",
+        "items",
+        "unit",
+        "units",
+        "quantity",
+        "desc",
+        "descending",
+        "asc",
+        "ascending",
+        "limit",
+        "second",
+        "third",
+        "fourth",
+    ];
+    let mut out = Vec::new();
+    for t in tokenize(question) {
+        match t {
+            Tok::Word { lower, orig } => {
+                let known = is_filler(&lower)
+                    || CLAUSE_WORDS.contains(&lower.as_str())
+                    || is_comparison_word(&lower)
+                    || KEYWORDS.contains(&lower.as_str())
+                    || MONEY_WORDS.contains(&singular(&lower).as_str())
+                    || month_number(&lower).is_some()
+                    || quarter_number(&lower).is_some()
+                    || country_abbreviation(&orig).is_some()
+                    || vocab.databases.contains(&lower)
+                    || name_tokens(&lower).iter().all(|w| {
+                        vocab.tables.contains(w)
+                            || vocab.column_words.contains(w)
+                            || synonyms(w).iter().any(|s| vocab.tables.contains(*s))
+                    });
+                if !known {
+                    out.push(orig);
+                }
+            }
+            Tok::Quoted(q) => out.push(format!("'{q}'")),
+            _ => {}
+        }
+    }
+    out
 }

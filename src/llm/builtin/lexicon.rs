@@ -132,7 +132,14 @@ pub(super) const MONEY_WORDS: &[&str] = &[
 ];
 /// Words that alone make a question a sum ("revenue by category").
 pub(super) const SUM_TRIGGERS: &[&str] = &[
-    "revenue", "revenues", "turnover", "income", "earnings", "gmv",
+    "revenue",
+    "revenues",
+    "turnover",
+    "income",
+    "earnings",
+    "gmv",
+    "quantity",
+    "quantities",
 ];
 /// Amount-like column names, best first.
 pub(super) const MONEY_COLUMNS: &[&str] = &[
@@ -154,6 +161,7 @@ pub(super) const MONEY_COLUMNS: &[&str] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Period {
     Year,
+    Quarter,
     Month,
     Day,
 }
@@ -163,6 +171,7 @@ impl Period {
         match w {
             "year" | "yearly" | "annual" | "annually" => Some(Period::Year),
             "month" | "monthly" => Some(Period::Month),
+            "quarter" | "quarterly" => Some(Period::Quarter),
             "day" | "daily" | "date" => Some(Period::Day),
             _ => None,
         }
@@ -172,6 +181,7 @@ impl Period {
         match self {
             Period::Year => "year",
             Period::Month => "month",
+            Period::Quarter => "quarter",
             Period::Day => "day",
         }
     }
@@ -179,7 +189,7 @@ impl Period {
     /// `strftime`-style format (SQLite, DuckDB, MySQL).
     pub(super) fn strftime(self) -> &'static str {
         match self {
-            Period::Year => "%Y",
+            Period::Year | Period::Quarter => "%Y",
             Period::Month => "%Y-%m",
             Period::Day => "%Y-%m-%d",
         }
@@ -189,6 +199,7 @@ impl Period {
     pub(super) fn to_char(self) -> &'static str {
         match self {
             Period::Year => "YYYY",
+            Period::Quarter => "YYYY-\"Q\"Q",
             Period::Month => "YYYY-MM",
             Period::Day => "YYYY-MM-DD",
         }
@@ -206,6 +217,8 @@ pub(super) enum Tok {
     Quoted(String),
     /// A number as typed (digits, optional sign and decimal point).
     Number(String),
+    /// A calendar date written `YYYY-MM-DD` (never split into numbers).
+    Date(String),
     /// A comparison operator.
     Op(&'static str),
 }
@@ -268,6 +281,13 @@ pub(super) fn tokenize(q: &str) -> Vec<Tok> {
             out.push(Tok::Op(op));
             i += len;
             continue;
+        }
+        if c.is_ascii_digit() {
+            if let Some(d) = date_at(&chars, i) {
+                out.push(Tok::Date(d));
+                i += 10;
+                continue;
+            }
         }
         let negative = c == '-'
             && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit())
@@ -440,6 +460,23 @@ pub(super) const FILLER: &[&str] = &[
     "thank",
     "return",
     "returns",
+    "sold",
+    "selling",
+    "compare",
+    "comparison",
+    "versus",
+    "vs",
+    "both",
+    "live",
+    "lives",
+    "living",
+    "located",
+    "based",
+    "come",
+    "comes",
+    "distinct",
+    "different",
+    "unique",
 ];
 /// Verbs that ask for rows.
 pub(super) const LIST_VERBS: &[&str] = &[
@@ -545,4 +582,164 @@ pub(super) fn title_case(s: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A `YYYY-MM-DD` date starting at `i` (a valid calendar day, not followed by a digit).
+fn date_at(chars: &[char], i: usize) -> Option<String> {
+    let s: String = chars.get(i..i + 10)?.iter().collect();
+    if chars.get(i + 10).is_some_and(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if !(digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10)) {
+        return None;
+    }
+    let y: i32 = s[0..4].parse().ok()?;
+    let m: u32 = s[5..7].parse().ok()?;
+    let d: u32 = s[8..10].parse().ok()?;
+    (m >= 1 && m <= 12 && d >= 1 && d <= days_in_month(y, m)).then_some(s)
+}
+
+/// Days in month `m` (1-12) of year `y`.
+pub(super) fn days_in_month(y: i32, m: u32) -> u32 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// The day after `YYYY-MM-DD`.
+pub(super) fn next_day(date: &str) -> Option<String> {
+    let y: i32 = date.get(0..4)?.parse().ok()?;
+    let m: u32 = date.get(5..7)?.parse().ok()?;
+    let d: u32 = date.get(8..10)?.parse().ok()?;
+    Some(if d < days_in_month(y, m) {
+        format!("{y:04}-{m:02}-{:02}", d + 1)
+    } else if m < 12 {
+        format!("{y:04}-{:02}-01", m + 1)
+    } else {
+        format!("{:04}-01-01", y + 1)
+    })
+}
+
+/// The first day of month `m` (may be 13: January of the next year).
+pub(super) fn month_start(y: i32, m: u32) -> String {
+    if m > 12 {
+        format!("{:04}-{:02}-01", y + 1, m - 12)
+    } else {
+        format!("{y:04}-{m:02}-01")
+    }
+}
+
+/// The month a word names (`march`, `mar`), 1-12.
+pub(super) fn month_number(w: &str) -> Option<u32> {
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    let w = w.trim_end_matches('.');
+    MONTHS
+        .iter()
+        .position(|m| {
+            *m == w || (w.len() == 3 && m.starts_with(w)) || (w == "sept" && *m == "september")
+        })
+        .map(|p| p as u32 + 1)
+}
+
+/// The quarter a word names (`q1`..`q4`), 1-4.
+pub(super) fn quarter_number(w: &str) -> Option<u32> {
+    match w {
+        "q1" => Some(1),
+        "q2" => Some(2),
+        "q3" => Some(3),
+        "q4" => Some(4),
+        _ => None,
+    }
+}
+
+/// Whether `words` (lowercase, joined by spaces) name a country. The list is general
+/// knowledge, not the demo's data: a place that is not a country needs a column's sampled
+/// values to be placed.
+pub(super) fn is_country(name: &str) -> bool {
+    const COUNTRIES: &[&str] = &[
+        "argentina",
+        "australia",
+        "austria",
+        "belgium",
+        "brazil",
+        "bulgaria",
+        "canada",
+        "chile",
+        "china",
+        "colombia",
+        "croatia",
+        "czech republic",
+        "czechia",
+        "denmark",
+        "egypt",
+        "estonia",
+        "finland",
+        "france",
+        "germany",
+        "greece",
+        "hungary",
+        "iceland",
+        "india",
+        "indonesia",
+        "ireland",
+        "israel",
+        "italy",
+        "japan",
+        "kenya",
+        "latvia",
+        "lithuania",
+        "luxembourg",
+        "malaysia",
+        "mexico",
+        "morocco",
+        "netherlands",
+        "new zealand",
+        "nigeria",
+        "norway",
+        "pakistan",
+        "peru",
+        "philippines",
+        "poland",
+        "portugal",
+        "romania",
+        "russia",
+        "saudi arabia",
+        "serbia",
+        "singapore",
+        "slovakia",
+        "slovenia",
+        "south africa",
+        "south korea",
+        "korea",
+        "spain",
+        "sweden",
+        "switzerland",
+        "taiwan",
+        "thailand",
+        "turkey",
+        "ukraine",
+        "united arab emirates",
+        "united kingdom",
+        "united states",
+        "vietnam",
+    ];
+    COUNTRIES.contains(&name.to_lowercase().as_str())
 }

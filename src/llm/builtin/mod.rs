@@ -54,6 +54,7 @@
 //! - A follow-up made only of a filter, grouping or limit ("and only in Germany?",
 //!   "what about France?", "per month?") is applied to the previous question.
 
+mod describe;
 mod intent;
 mod lexicon;
 mod parser;
@@ -64,21 +65,21 @@ mod schema;
 
 use async_trait::async_trait;
 
+use crate::backends::Dialect;
 use crate::llm::{DbSchema, Llm, LlmError, LlmRequest};
 
 use intent::*;
 use plan::*;
 use schema::*;
 
-/// Rows a list question returns when it names no number.
-pub(super) const DEFAULT_LIST_LIMIT: u64 = 20;
 /// Rows a "top" question returns when it names no number.
 pub(super) const DEFAULT_TOP_LIMIT: u64 = 10;
 /// Largest row limit written into SQL (the proxy's own max_rows applies on top).
 pub(super) const MAX_LIMIT: u64 = 1_000_000;
 /// What the planner tells the user it can do.
 const CAPABILITIES: &str = "it understands counts, totals, averages, min/max, top-N, lists, \
-\"per/by X\" groupings and simple filters; configure [llm] provider = \"openai\" for anything else";
+distinct values, \"per/by X\" groupings, date ranges and simple filters; configure [llm] \
+provider = \"openai\" for anything else";
 
 /// The offline planner (`[llm] provider = "builtin"`, the default): answers counts,
 /// totals, averages, min/max, top-N, lists, groupings and simple filters from the
@@ -104,40 +105,73 @@ impl BuiltinPlanner {
     ) -> Result<String, LlmError> {
         let views: Vec<DbView<'_>> = databases.iter().map(DbView::new).collect();
         let vocab = Vocab::new(&views);
-        let intent = understand(question, previous, &vocab).ok_or_else(|| {
-            LlmError::Unsupported(format!(
-                "the builtin planner cannot answer \"{}\" — {CAPABILITIES}",
-                shorten(question)
-            ))
-        })?;
-        let mut found: Vec<(&str, String, bool)> = views
+        let names: Vec<&str> = views.iter().map(|v| v.name).collect();
+        let refuse = |words: Vec<String>, why: &str| {
+            let words = if words.is_empty() {
+                unknown_words(question, &vocab)
+            } else {
+                words
+            };
+            let placed = if words.is_empty() {
+                format!(
+                    "could not place the words of \"{}\" together ({why})",
+                    shorten(question)
+                )
+            } else {
+                format!(
+                    "could not place {} in \"{}\" ({why})",
+                    words
+                        .iter()
+                        .map(|w| format!("\"{w}\""))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    shorten(question)
+                )
+            };
+            LlmError::Unsupported(format!("the builtin planner {placed} — {CAPABILITIES}"))
+        };
+        let intent = understand(question, previous, &vocab)
+            .ok_or_else(|| refuse(Vec::new(), "not a shape it knows"))?;
+        if !intent.unplaced.is_empty() {
+            return Err(refuse(
+                intent.unplaced.clone(),
+                "no table, column or known value fits them; name a value's column, e.g. \"with city Paris\"",
+            ));
+        }
+        let mut found: Vec<(&str, String, String, bool, Dialect)> = views
             .iter()
             .filter(|v| {
-                intent
-                    .only_db
-                    .as_ref()
-                    .is_none_or(|d| v.name.eq_ignore_ascii_case(d))
+                intent.only_dbs.is_empty()
+                    || intent
+                        .only_dbs
+                        .iter()
+                        .any(|d| v.name.eq_ignore_ascii_case(d))
             })
-            .filter_map(|v| plan_database(&intent, v).map(|(sql, syn)| (v.name, sql, syn)))
+            .filter_map(|v| {
+                plan_database(&intent, v)
+                    .map(|(sql, text, syn)| (v.name, sql, text, syn, v.dialect))
+            })
             .collect();
-        if found.iter().any(|(_, _, syn)| !syn) {
-            found.retain(|(_, _, syn)| !syn);
+        if found.iter().any(|f| !f.3) {
+            found.retain(|f| !f.3);
         }
         if found.is_empty() {
-            let names: Vec<&str> = views.iter().map(|v| v.name).collect();
             let scope = if names.is_empty() {
                 "no database is in scope".to_string()
             } else {
-                format!("no table in {} fits it", names.join(", "))
+                format!("no table in {} fits them", names.join(", "))
             };
-            return Err(LlmError::Unsupported(format!(
-                "the builtin planner cannot answer \"{}\": {scope} — {CAPABILITIES}",
-                shorten(question)
-            )));
+            return Err(refuse(Vec::new(), &scope));
         }
         Ok(found
             .iter()
-            .map(|(name, sql, _)| format!("DATABASE: {name}\n{sql};"))
+            .map(|(name, sql, text, _, dialect)| {
+                if *dialect == Dialect::Mongodb {
+                    format!("DATABASE: {name}\n{sql};")
+                } else {
+                    format!("DATABASE: {name}\n-- {text}\n{sql};")
+                }
+            })
             .collect::<Vec<_>>()
             .join("\n\n"))
     }

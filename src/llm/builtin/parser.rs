@@ -2,7 +2,7 @@
 
 use super::intent::*;
 use super::lexicon::*;
-use super::{DEFAULT_LIST_LIMIT, DEFAULT_TOP_LIMIT, MAX_LIMIT};
+use super::{DEFAULT_TOP_LIMIT, MAX_LIMIT};
 
 /// Reads a question into an [`Intent`] (not yet checked: the noun phrase may be empty).
 pub(super) struct Parser<'v> {
@@ -23,7 +23,11 @@ pub(super) struct Parser<'v> {
     pub(super) filters: Vec<Filter>,
     pub(super) list_hint: bool,
     pub(super) rows: bool,
-    pub(super) only_db: Option<String>,
+    pub(super) only_dbs: Vec<String>,
+    /// Numbers, quoted text and values the parser could not place.
+    pub(super) unplaced: Vec<String>,
+    /// "sold"/"sell" was said ("how many items were sold").
+    pub(super) sold: bool,
 }
 
 impl<'v> Parser<'v> {
@@ -46,7 +50,9 @@ impl<'v> Parser<'v> {
             filters: Vec::new(),
             list_hint: false,
             rows: false,
-            only_db: None,
+            only_dbs: Vec::new(),
+            unplaced: Vec::new(),
+            sold: false,
         }
     }
 
@@ -118,11 +124,51 @@ impl<'v> Parser<'v> {
             }
             match self.toks[self.i].clone() {
                 Tok::Number(n) => {
-                    self.pending_number = Some(n.parse().ok()?);
                     self.i += 1;
+                    // A row count only before the subject ("10 orders", "show 5 products");
+                    // any other number is a value the question did not place.
+                    match n.parse::<u64>() {
+                        Ok(v)
+                            if self.pre.is_empty()
+                                && self.post.is_empty()
+                                && self.pending_number.is_none()
+                                && !(1900..=2100).contains(&v) =>
+                        {
+                            self.pending_number = Some(v)
+                        }
+                        _ => self.unplaced.push(n),
+                    }
+                }
+                Tok::Date(d) => {
+                    self.i += 1;
+                    let before = self
+                        .i
+                        .checked_sub(2)
+                        .and_then(|k| self.word(k))
+                        .map(str::to_string);
+                    let f = match before.as_deref() {
+                        Some("before" | "until" | "till") => {
+                            (None, Some(d.clone()), format!("before {d}"))
+                        }
+                        Some("after") => (next_day(&d), None, format!("after {d}")),
+                        Some("since") => (Some(d.clone()), None, format!("since {d}")),
+                        _ => (Some(d.clone()), next_day(&d), d.clone()),
+                    };
+                    self.filters.push(Filter {
+                        target: Target::Dates {
+                            from: f.0,
+                            to: f.1,
+                            label: f.2,
+                        },
+                        op: "=",
+                        value: Lit::Text(d),
+                    });
                 }
                 Tok::Word { lower, orig } => {
                     self.i += 1;
+                    if matches!(lower.as_str(), "sold" | "sell" | "sells") {
+                        self.sold = true;
+                    }
                     if LIST_VERBS.contains(&lower.as_str()) {
                         self.list_hint = true;
                     } else if let Some(p) =
@@ -153,7 +199,10 @@ impl<'v> Parser<'v> {
                         value,
                     });
                 }
-                Tok::Quoted(_) => return None,
+                Tok::Quoted(q) => {
+                    self.i += 1;
+                    self.unplaced.push(format!("'{q}'"));
+                }
             }
         }
         self.finish()
@@ -165,6 +214,10 @@ impl<'v> Parser<'v> {
             return Some(false);
         };
         let w = w.as_str();
+        if let Some(f) = self.date_phrase() {
+            self.filters.push(f);
+            return Some(true);
+        }
         if self.eat_any(&[
             &["how", "many"],
             &["total", "number", "of"],
@@ -189,6 +242,13 @@ impl<'v> Parser<'v> {
             _ => None,
         };
         if let Some((agg, prefix, implied)) = simple {
+            let numbered = self.pending_number.is_some() || self.number_at(self.i + 1).is_some();
+            if matches!(agg, Agg::Max | Agg::Min) && numbered && self.agg.is_none() {
+                // "the 5 biggest sales", "largest 3 orders": top-N rows.
+                self.i += 1;
+                self.set_top(agg == Agg::Max, Implied::None, 1);
+                return Some(true);
+            }
             if w == "total" && self.agg.is_some() {
                 // "how many total orders", "how much total revenue": nothing more;
                 // "average invoice total": a word of the measure.
@@ -264,13 +324,10 @@ impl<'v> Parser<'v> {
             }
             let desc = self.eat_any(&[&["desc"], &["descending"]]);
             self.eat_any(&[&["asc"], &["ascending"]]);
-            let n = self
-                .limit
-                .or(self.pending_number.take())
-                .unwrap_or(DEFAULT_LIST_LIMIT);
+            let n = self.limit.or(self.pending_number.take());
             self.agg = Some(Agg::Top);
             self.desc = desc;
-            self.limit = Some(n);
+            self.limit = n;
             self.rows = true;
             return Some(true);
         }
@@ -349,6 +406,124 @@ impl<'v> Parser<'v> {
         Some(false)
     }
 
+    /// A 4-digit year at token `i`.
+    fn year_at(&self, i: usize) -> Option<i32> {
+        match self.toks.get(i) {
+            Some(Tok::Number(n)) if n.len() == 4 => {
+                n.parse().ok().filter(|y| (1900..=2100).contains(y))
+            }
+            _ => None,
+        }
+    }
+
+    /// A date phrase at the cursor: its length in tokens and its filter target.
+    fn parse_date_phrase(&self) -> Option<(usize, Target)> {
+        const MONTHS: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        let i = self.i;
+        let w = self.word(i)?;
+        if matches!(w, "last" | "past" | "previous") {
+            let (n, k) = match self.number_at(i + 1) {
+                Some(n) => (n, 2),
+                None => (1, 1),
+            };
+            let unit = match self.word(i + k)? {
+                "day" | "days" => "day",
+                "week" | "weeks" => "week",
+                "month" | "months" => "month",
+                "year" | "years" => "year",
+                _ => return None,
+            };
+            if n == 0 || n > 100_000 {
+                return None;
+            }
+            return Some((k + 1, Target::Recent { n: n as u32, unit }));
+        }
+        if w == "between" {
+            if let (Some(Tok::Date(a)), Some("and"), Some(Tok::Date(b))) =
+                (self.toks.get(i + 1), self.word(i + 2), self.toks.get(i + 3))
+            {
+                return Some((
+                    4,
+                    Target::Dates {
+                        from: Some(a.clone()),
+                        to: next_day(b),
+                        label: format!("{a} to {b}"),
+                    },
+                ));
+            }
+            return None;
+        }
+        let ordinal = match w {
+            "first" => Some(1),
+            "second" => Some(2),
+            "third" => Some(3),
+            "fourth" => Some(4),
+            _ => None,
+        };
+        let (quarter, k) = match (quarter_number(w), ordinal) {
+            (Some(q), _) => (Some(q), 1),
+            (None, Some(q)) if self.word(i + 1) == Some("quarter") => (Some(q), 2),
+            _ => (None, 1),
+        };
+        let k = if self.word(i + k) == Some("of") {
+            k + 1
+        } else {
+            k
+        };
+        let y = self.year_at(i + k)?;
+        let (from, to, label) = if let Some(q) = quarter {
+            (
+                month_start(y, 3 * q - 2),
+                month_start(y, 3 * q + 1),
+                format!("Q{q} {y}"),
+            )
+        } else {
+            let m = month_number(w)?;
+            (
+                month_start(y, m),
+                month_start(y, m + 1),
+                format!("{} {y}", MONTHS[(m - 1) as usize]),
+            )
+        };
+        Some((
+            k + 1,
+            Target::Dates {
+                from: Some(from),
+                to: Some(to),
+                label,
+            },
+        ))
+    }
+
+    /// Whether a date phrase starts at the cursor.
+    pub(super) fn at_date_phrase(&self) -> bool {
+        self.parse_date_phrase().is_some()
+    }
+
+    /// Consumes a date phrase at the cursor ("March 2024", "Q4 2024", "last 30 days").
+    pub(super) fn date_phrase(&mut self) -> Option<Filter> {
+        let (len, target) = self.parse_date_phrase()?;
+        self.i += len;
+        Some(Filter {
+            target,
+            op: "=",
+            value: Lit::Text(String::new()),
+        })
+    }
+
     /// Content words from the cursor up to the next clause word.
     pub(super) fn phrase(&mut self) -> Vec<Word> {
         let mut out = Vec::new();
@@ -378,20 +553,30 @@ impl<'v> Parser<'v> {
         match self.toks.get(self.i).cloned() {
             Some(Tok::Quoted(s)) => {
                 self.i += 1;
-                self.filters.push(Filter {
-                    target: Target::Place,
-                    op: "=",
-                    value: Lit::Text(s),
-                });
+                if is_country(&s) {
+                    self.filters.push(Filter {
+                        target: Target::Place,
+                        op: "=",
+                        value: Lit::Text(s),
+                    });
+                } else {
+                    self.unplaced.push(format!("'{s}'"));
+                }
             }
             Some(Tok::Number(n)) if n.len() == 4 && n.chars().all(|c| c.is_ascii_digit()) => {
                 self.i += 1;
+                let y: i32 = n.parse().unwrap_or(0);
                 self.filters.push(Filter {
-                    target: Target::Year,
+                    target: Target::Dates {
+                        from: Some(format!("{y:04}-01-01")),
+                        to: Some(format!("{:04}-01-01", y + 1)),
+                        label: n.clone(),
+                    },
                     op: "=",
                     value: Lit::Text(n),
                 });
             }
+            Some(Tok::Word { .. }) if self.at_date_phrase() => {}
             Some(Tok::Word { lower, orig }) => {
                 let capitalized = orig.starts_with(char::is_uppercase);
                 let known = name_tokens(&lower)
@@ -421,7 +606,18 @@ impl<'v> Parser<'v> {
                 }
                 let lower: Vec<&str> = place.iter().map(|w| w.lower.as_str()).collect();
                 if self.vocab.databases.contains(&lower.join(" ")) {
-                    self.only_db = Some(lower.join(" ")); // "customers in shop"
+                    self.only_dbs.push(lower.join(" ")); // "customers in shop"
+                                                         // "in shop and warehouse"
+                    while self.word(self.i) == Some("and")
+                        && self
+                            .word(self.i + 1)
+                            .is_some_and(|w| self.vocab.databases.contains(w))
+                    {
+                        self.only_dbs
+                            .push(self.word(self.i + 1).unwrap_or_default().to_string());
+                        self.i += 2;
+                        self.eat_any(&[&["database"], &["databases"]]);
+                    }
                     return;
                 }
                 let column = |w: &Word| self.vocab.columns.contains(&singular(&w.lower));
@@ -443,11 +639,17 @@ impl<'v> Parser<'v> {
                         op: "=",
                         value: Lit::Text(text(rest)),
                     },
-                    _ => Filter {
+                    _ if is_country(&text(&place)) => Filter {
                         target: Target::Place,
                         op: "=",
                         value: Lit::Text(title_case(&text(&place))),
                     },
+                    _ => {
+                        // A value without its column ("in Paris"): placing it needs the
+                        // columns' sampled values, which this schema does not carry.
+                        self.unplaced.push(text(&place));
+                        return;
+                    }
                 };
                 self.filters.push(filter);
             }
@@ -467,7 +669,10 @@ impl<'v> Parser<'v> {
                 }
                 col.push(lower.clone());
                 self.i += 1;
-                if loose && col.len() == 1 && !self.at_comparison() {
+                let more_column = self
+                    .word(self.i)
+                    .is_some_and(|n| self.vocab.column_words.contains(&singular(n)));
+                if loose && col.len() == 1 && !self.at_comparison() && !more_column {
                     break; // "with status shipped": one column word, then the value
                 }
             }
@@ -520,6 +725,25 @@ impl<'v> Parser<'v> {
                 }
                 _ => break,
             }
+        }
+        if self.word(self.i) == Some("between") {
+            let lo = self.toks.get(self.i + 1).cloned();
+            let hi = self.toks.get(self.i + 3).cloned();
+            if self.word(self.i + 2) == Some("and") {
+                match (lo, hi) {
+                    (Some(Tok::Number(a)), Some(Tok::Number(b))) => {
+                        self.i += 4;
+                        return Some(("between", Lit::Range(a, b)));
+                    }
+                    (Some(Tok::Date(a)), Some(Tok::Date(b))) => {
+                        self.i += 4;
+                        let to = next_day(&b)?;
+                        return Some(("dates", Lit::Range(a, to)));
+                    }
+                    _ => {}
+                }
+            }
+            return None;
         }
         let has = |w: &str| words.iter().any(|x| x == w);
         if !words.is_empty() {
@@ -609,24 +833,39 @@ impl<'v> Parser<'v> {
             agg = Agg::Count;
         }
         let mut limit = self.limit.map(|n| n.min(MAX_LIMIT));
+        let mut unplaced = self.unplaced;
         match agg {
-            Agg::List => {
-                limit = Some(
-                    limit
-                        .or(self.pending_number)
-                        .unwrap_or(DEFAULT_LIST_LIMIT)
-                        .min(MAX_LIMIT),
-                );
-            }
+            // Lists return every row (up to max_rows) unless they name a number.
+            Agg::List => limit = limit.or(self.pending_number).map(|n| n.min(MAX_LIMIT)),
             Agg::Top => {}
-            _ if self.pending_number.is_some() => return None, // a number we did not understand
-            _ => {}
+            _ => {
+                if let Some(n) = self.pending_number {
+                    unplaced.push(n.to_string()); // a number we did not understand
+                }
+            }
         }
-        let alias_words = if self.pre.is_empty() {
+        let mut words = words;
+        let mut alias_words: Vec<String> = if self.pre.is_empty() {
             &self.post
         } else {
             &self.pre
-        };
+        }
+        .iter()
+        .map(|w| w.lower.clone())
+        .collect();
+        // "how many items were sold": units, the sum of the quantity column.
+        if agg == Agg::Count
+            && self.sold
+            && matches!(singular_words.as_slice(), [w] if w == "item" || w == "unit")
+        {
+            agg = Agg::Sum;
+            prefix = "total";
+            words = vec![Word {
+                lower: "quantity".into(),
+                orig: "quantity".into(),
+            }];
+            alias_words = vec!["quantity".into()];
+        }
         let measure_counts = !self.measure.is_empty()
             && self
                 .measure
@@ -637,7 +876,7 @@ impl<'v> Parser<'v> {
             agg,
             explicit,
             prefix,
-            alias_words: alias_words.iter().map(|w| w.lower.clone()).collect(),
+            alias_words,
             words,
             measure: self.measure,
             implied: self.implied,
@@ -648,7 +887,8 @@ impl<'v> Parser<'v> {
             list_hint: self.list_hint,
             rows: self.rows,
             measure_counts,
-            only_db: self.only_db,
+            only_dbs: self.only_dbs,
+            unplaced,
         })
     }
 }

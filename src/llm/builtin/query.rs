@@ -26,6 +26,10 @@ pub(super) enum Expr<'a> {
     Mul(ColRef<'a>, ColRef<'a>),
     Func(&'static str, Box<Expr<'a>>),
     CountStar,
+    /// `DISTINCT col` (inside `count(...)`).
+    Distinct(ColRef<'a>),
+    /// `a * 1.0 / b` (an average per entity: units per order).
+    Div(Box<Expr<'a>>, Box<Expr<'a>>),
 }
 
 impl<'a> Expr<'a> {
@@ -36,7 +40,11 @@ impl<'a> Expr<'a> {
             }
         };
         match self {
-            Expr::Col(r) | Expr::Period(_, r) => add(r),
+            Expr::Col(r) | Expr::Period(_, r) | Expr::Distinct(r) => add(r),
+            Expr::Div(a, b) => {
+                a.locs(out);
+                b.locs(out);
+            }
             Expr::Mul(a, b) => {
                 add(a);
                 add(b);
@@ -49,8 +57,8 @@ impl<'a> Expr<'a> {
     pub(super) fn is_numeric(&self) -> bool {
         match self {
             Expr::Col(r) => is_numeric(r.col),
-            Expr::Mul(..) | Expr::CountStar | Expr::Func(..) => true,
-            Expr::Period(..) => false,
+            Expr::Mul(..) | Expr::CountStar | Expr::Func(..) | Expr::Div(..) => true,
+            Expr::Period(..) | Expr::Distinct(_) => false,
         }
     }
 }
@@ -73,6 +81,10 @@ pub(super) struct Query<'a> {
     pub(super) group: Vec<Expr<'a>>,
     pub(super) order: Vec<(Expr<'a>, bool)>,
     pub(super) limit: Option<u64>,
+    /// `SELECT DISTINCT` (the distinct values of a column).
+    pub(super) distinct: bool,
+    /// How the planner read words that are not plain column names, for the NOTICE.
+    pub(super) notes: Vec<String>,
 }
 
 impl<'a> Query<'a> {
@@ -87,6 +99,8 @@ impl<'a> Query<'a> {
             group: Vec::new(),
             order: Vec::new(),
             limit: None,
+            distinct: false,
+            notes: Vec::new(),
         }
     }
 
@@ -370,14 +384,22 @@ impl<'a> Query<'a> {
     }
 
     /// The condition for one filter of the question.
-    pub(super) fn condition(&self, f: &Filter) -> Option<Cond<'a>> {
+    pub(super) fn condition(&self, f: &Filter) -> Option<Vec<Cond<'a>>> {
         let (expr, value) = match &f.target {
             Target::Column(words) => {
                 let toks: Vec<String> = words.iter().flat_map(|w| name_tokens(w)).collect();
                 let (c, _) = self.find_column(&toks)?;
+                if f.op == "dates" {
+                    // "where order_date between 2024-01-01 and 2024-03-31"
+                    let Lit::Range(from, to) = &f.value else {
+                        return None;
+                    };
+                    return Some(self.date_range(c, Some(from.clone()), Some(to.clone())));
+                }
                 let numeric = is_numeric(c.col) && !c.col.data_type.trim().is_empty();
                 let value = match &f.value {
                     Lit::Number(n) if !is_numeric(c.col) => Lit::Text(n.clone()),
+                    Lit::Range(..) if !numeric => return None,
                     // 'price is cheap': a word against a number column is not a filter
                     Lit::Text(t) if numeric => {
                         if !is_plain_number(t.trim()) {
@@ -390,19 +412,52 @@ impl<'a> Query<'a> {
                 (Expr::Col(c), value)
             }
             Target::Place => (Expr::Col(self.place_column()?), f.value.clone()),
-            Target::Year => (
-                Expr::Period(Period::Year, self.date_column(false)?),
-                f.value.clone(),
-            ),
+            Target::Dates { from, to, .. } => {
+                let c = self.date_column(false)?;
+                return Some(self.date_range(c, from.clone(), to.clone()));
+            }
+            Target::Recent { n, unit } => {
+                let c = self.date_column(false)?;
+                return Some(vec![Cond {
+                    expr: Expr::Col(c),
+                    op: ">",
+                    value: Some(Lit::Recent(*n, unit)),
+                }]);
+            }
         };
-        if f.op != "=" && f.op != "<>" && !matches!(value, Lit::Number(_)) {
+        let ok = match &value {
+            Lit::Number(_) => true,
+            Lit::Range(..) => f.op == "between",
+            _ => f.op == "=" || f.op == "<>",
+        };
+        if !ok {
             return None; // "price over cheap"
         }
-        Some(Cond {
+        Some(vec![Cond {
             expr,
             op: f.op,
             value: Some(value),
-        })
+        }])
+    }
+
+    /// `from <= c < to` on a date column (text dates compare as `YYYY-MM-DD` strings).
+    fn date_range(&self, c: ColRef<'a>, from: Option<String>, to: Option<String>) -> Vec<Cond<'a>> {
+        let mut out = Vec::new();
+        if let Some(f) = from {
+            out.push(Cond {
+                expr: Expr::Col(c),
+                op: ">=",
+                value: Some(Lit::Text(f)),
+            });
+        }
+        if let Some(t) = to {
+            out.push(Cond {
+                expr: Expr::Col(c),
+                op: "<",
+                value: Some(Lit::Text(t)),
+            });
+        }
+        out
     }
 
     /// Number of foreign keys the query uses.

@@ -1,6 +1,7 @@
 //! The SQL text of a [`Query`], per dialect.
 
 use super::intent::*;
+use super::lexicon::*;
 use super::query::*;
 use super::schema::*;
 use crate::backends::Dialect;
@@ -58,7 +59,11 @@ impl<'a> Query<'a> {
         };
         let expr = |e: &Expr<'_>| render_expr(d, e, &col);
 
-        let mut sql = String::from("SELECT ");
+        let mut sql = String::from(if self.distinct {
+            "SELECT DISTINCT "
+        } else {
+            "SELECT "
+        });
         if self.star {
             sql.push_str(&if qualified {
                 format!("{base_alias}.*")
@@ -100,6 +105,23 @@ impl<'a> Query<'a> {
                     None => format!("{e} IS NOT NULL"),
                     Some(Lit::Number(n)) => format!("{e} {} {n}", c.op),
                     Some(Lit::Text(s)) => format!("{e} {} {}", c.op, literal(d, s)),
+                    Some(Lit::Range(a, b)) => {
+                        if !is_plain_number(a) || !is_plain_number(b) {
+                            return None;
+                        }
+                        format!("{e} BETWEEN {a} AND {b}")
+                    }
+                    Some(Lit::Recent(n, unit)) => {
+                        let Expr::Col(r) = &c.expr else {
+                            return None;
+                        };
+                        let latest = format!(
+                            "(SELECT max({}) FROM {})",
+                            ident(d, &r.col.name),
+                            table_name(d, &self.table(r.loc).info.name)
+                        );
+                        format!("{e} > {}", recent(d, &latest, *n, unit)?)
+                    }
                 });
             }
             sql.push_str(" WHERE ");
@@ -136,6 +158,29 @@ pub(super) fn render_expr(
         Expr::Mul(a, b) => format!("{} * {}", col(a), col(b)),
         Expr::CountStar => "count(*)".to_string(),
         Expr::Func(f, inner) => format!("{f}({})", render_expr(d, inner, col)?),
+        Expr::Distinct(r) => format!("DISTINCT {}", col(r)),
+        Expr::Div(a, b) => format!(
+            "{} * 1.0 / {}",
+            render_expr(d, a, col)?,
+            render_expr(d, b, col)?
+        ),
+        Expr::Period(Period::Quarter, r) => {
+            let c = col(r);
+            let ts = if is_date_typed(r.col) {
+                c.clone()
+            } else {
+                format!("CAST({c} AS TIMESTAMP)")
+            };
+            match d {
+                Dialect::Postgres => format!("to_char({ts}, 'YYYY-\"Q\"Q')"),
+                Dialect::Duckdb => format!("strftime({ts}, '%Y') || '-Q' || quarter({ts})"),
+                Dialect::Sqlite => format!(
+                    "strftime('%Y', {c}) || '-Q' || ((CAST(strftime('%m', {c}) AS INTEGER) + 2) / 3)"
+                ),
+                Dialect::Mysql => format!("CONCAT(YEAR({c}), '-Q', QUARTER({c}))"),
+                Dialect::Mongodb => return None,
+            }
+        }
         Expr::Period(p, r) => {
             let c = col(r);
             let ts = || {
@@ -316,3 +361,19 @@ pub(super) fn literal(d: Dialect, s: &str) -> String {
 }
 
 // ───────────────────────────── planning ─────────────────────────────
+
+/// `latest` minus `n` units, as a value comparable with the column, per dialect.
+fn recent(d: Dialect, latest: &str, n: u32, unit: &str) -> Option<String> {
+    let (n, unit) = if unit == "week" {
+        (n * 7, "day")
+    } else {
+        (n, unit)
+    };
+    Some(match d {
+        Dialect::Sqlite => format!("date({latest}, '-{n} {unit}s')"),
+        Dialect::Duckdb => format!("CAST({latest} AS DATE) - INTERVAL {n} {unit}"),
+        Dialect::Postgres => format!("CAST({latest} AS DATE) - INTERVAL '{n} {unit}s'"),
+        Dialect::Mysql => format!("DATE_SUB({latest}, INTERVAL {n} {})", unit.to_uppercase()),
+        Dialect::Mongodb => return None,
+    })
+}
