@@ -354,3 +354,114 @@ async fn gold_corpus_has_no_wrong_answers() {
 
 /// The share of the gold set answered right, as measured (a regression fails the test).
 const MIN_TUNED_RIGHT: f64 = 0.94;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interpretation_is_a_notice_and_in_explain_ask() {
+    let gold = gold();
+    let proxy = start_proxy(&base_config(DEMO_TOML)).await;
+    let (client, notices) = proxy.connect_with_notices().await;
+    let q = "list customers from Germany";
+    let plan = simple(&client, &format!("EXPLAIN {}", ask_text(q)))
+        .await
+        .expect("explain ask");
+    let sql = plan.column("sql");
+    assert_eq!(sql.len(), 2, "{sql:?}");
+    assert!(
+        sql.iter()
+            .flatten()
+            .all(|s| s.starts_with("-- interpreted as: rows of ")
+                && s.contains("where country = 'Germany'; every row (up to max_rows)")),
+        "{sql:?}"
+    );
+    notices.clear();
+    let r = simple(&client, &ask_text(q)).await.expect("ask");
+    let msgs = notices.messages();
+    for db in ["shop", "warehouse"] {
+        assert!(
+            msgs.iter().any(
+                |m| m.starts_with(&format!("{db}: interpreted as: rows of "))
+                    && m.contains("country = 'Germany'")
+            ),
+            "{msgs:?}"
+        );
+        let want = gold.rows(
+            db,
+            &format!(
+                "SELECT count(*) FROM {} WHERE country = 'Germany'",
+                if db == "shop" {
+                    "customers"
+                } else {
+                    "dim_customer"
+                }
+            ),
+        );
+        let n = r
+            .column("source_db")
+            .iter()
+            .filter(|s| s.as_deref() == Some(db))
+            .count();
+        assert_eq!(
+            want,
+            vec![vec![format!("{n}.00")]],
+            "{db}: every German customer"
+        );
+    }
+    proxy.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_return_every_row_and_a_notice_when_cut() {
+    let gold = gold();
+    let proxy = start_proxy(&base_config(DEMO_TOML)).await;
+    let (client, notices) = proxy.connect_with_notices().await;
+    let all = simple(&client, "ASK 'list all orders'").await.expect("ask");
+    assert_eq!(
+        gold.rows("shop", "SELECT count(*) FROM orders"),
+        vec![vec![format!("{}.00", all.rows.len())]]
+    );
+    assert!(
+        !notices.messages().iter().any(|m| m.contains("truncated")),
+        "{:?}",
+        notices.messages()
+    );
+    simple(&client, "SET dbguru.max_rows = 50")
+        .await
+        .expect("set");
+    notices.clear();
+    let cut = simple(&client, "ASK 'show all orders'").await.expect("ask");
+    assert_eq!(cut.rows.len(), 50);
+    assert!(
+        notices
+            .messages()
+            .iter()
+            .any(|m| m.contains("\"shop\" truncated to 50 rows")),
+        "{:?}",
+        notices.messages()
+    );
+    proxy.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_are_0a000_name_the_words_and_leave_the_session_usable() {
+    let proxy = start_proxy(&base_config(DEMO_TOML)).await;
+    let client = proxy.connect().await;
+    for (q, word) in [
+        ("list the orders placed on 2024-13-45", "\"2024\""),
+        ("how many cancelled orders", "\"cancelled\""),
+        ("customers in Paris", "\"Paris\""),
+        ("how many orders 77", "\"77\""),
+    ] {
+        let e = simple(&client, &ask_text(q)).await.expect_err(q);
+        assert_eq!(sqlstate(&e).as_deref(), Some("0A000"), "{q}: {e}");
+        let m = error_message(&e);
+        assert!(
+            m.contains("could not place") && m.contains(word),
+            "{q}: {m}"
+        );
+        let ok = simple(&client, "ASK 'how many customers'")
+            .await
+            .expect("usable");
+        assert_eq!(ok.rows.len(), 2);
+    }
+    proxy.shutdown().await;
+}

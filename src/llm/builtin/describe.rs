@@ -88,6 +88,7 @@ impl<'a> Query<'a> {
             Expr::CountStar => "number of rows".to_string(),
             Expr::Distinct(r) => format!("distinct {}", self.col_words(r)),
             Expr::Div(a, b) => format!("{} / {}", self.words(a), self.words(b)),
+            Expr::Share(a) => format!("percent of the total {}", self.words(a)),
             Expr::Func(f, inner) => {
                 let name = match *f {
                     "sum" => "sum",

@@ -101,6 +101,8 @@ pub(super) struct Intent {
     pub(super) only_dbs: Vec<String>,
     /// Words and numbers of the question the parser could not place (a refusal names them).
     pub(super) unplaced: Vec<String>,
+    /// "share of"/"percentage of": each group's share of the total, in percent.
+    pub(super) pct: bool,
 }
 
 impl Intent {

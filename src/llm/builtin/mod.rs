@@ -54,6 +54,7 @@
 //! - A follow-up made only of a filter, grouping or limit ("and only in Germany?",
 //!   "what about France?", "per month?") is applied to the previous question.
 
+mod dates;
 mod describe;
 mod intent;
 mod lexicon;

@@ -28,6 +28,8 @@ pub(super) struct Parser<'v> {
     pub(super) unplaced: Vec<String>,
     /// "sold"/"sell" was said ("how many items were sold").
     pub(super) sold: bool,
+    /// "share of"/"percentage of" was said.
+    pub(super) pct: bool,
 }
 
 impl<'v> Parser<'v> {
@@ -53,6 +55,7 @@ impl<'v> Parser<'v> {
             only_dbs: Vec::new(),
             unplaced: Vec::new(),
             sold: false,
+            pct: false,
         }
     }
 
@@ -216,6 +219,17 @@ impl<'v> Parser<'v> {
         let w = w.as_str();
         if let Some(f) = self.date_phrase() {
             self.filters.push(f);
+            return Some(true);
+        }
+        if self.eat_any(&[
+            &["percentage", "of"],
+            &["percent", "of"],
+            &["share", "of"],
+            &["proportion", "of"],
+            &["percentage"],
+            &["share"],
+        ]) {
+            self.pct = true;
             return Some(true);
         }
         if self.eat_any(&[
@@ -404,124 +418,6 @@ impl<'v> Parser<'v> {
             return Some(true);
         }
         Some(false)
-    }
-
-    /// A 4-digit year at token `i`.
-    fn year_at(&self, i: usize) -> Option<i32> {
-        match self.toks.get(i) {
-            Some(Tok::Number(n)) if n.len() == 4 => {
-                n.parse().ok().filter(|y| (1900..=2100).contains(y))
-            }
-            _ => None,
-        }
-    }
-
-    /// A date phrase at the cursor: its length in tokens and its filter target.
-    fn parse_date_phrase(&self) -> Option<(usize, Target)> {
-        const MONTHS: [&str; 12] = [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ];
-        let i = self.i;
-        let w = self.word(i)?;
-        if matches!(w, "last" | "past" | "previous") {
-            let (n, k) = match self.number_at(i + 1) {
-                Some(n) => (n, 2),
-                None => (1, 1),
-            };
-            let unit = match self.word(i + k)? {
-                "day" | "days" => "day",
-                "week" | "weeks" => "week",
-                "month" | "months" => "month",
-                "year" | "years" => "year",
-                _ => return None,
-            };
-            if n == 0 || n > 100_000 {
-                return None;
-            }
-            return Some((k + 1, Target::Recent { n: n as u32, unit }));
-        }
-        if w == "between" {
-            if let (Some(Tok::Date(a)), Some("and"), Some(Tok::Date(b))) =
-                (self.toks.get(i + 1), self.word(i + 2), self.toks.get(i + 3))
-            {
-                return Some((
-                    4,
-                    Target::Dates {
-                        from: Some(a.clone()),
-                        to: next_day(b),
-                        label: format!("{a} to {b}"),
-                    },
-                ));
-            }
-            return None;
-        }
-        let ordinal = match w {
-            "first" => Some(1),
-            "second" => Some(2),
-            "third" => Some(3),
-            "fourth" => Some(4),
-            _ => None,
-        };
-        let (quarter, k) = match (quarter_number(w), ordinal) {
-            (Some(q), _) => (Some(q), 1),
-            (None, Some(q)) if self.word(i + 1) == Some("quarter") => (Some(q), 2),
-            _ => (None, 1),
-        };
-        let k = if self.word(i + k) == Some("of") {
-            k + 1
-        } else {
-            k
-        };
-        let y = self.year_at(i + k)?;
-        let (from, to, label) = if let Some(q) = quarter {
-            (
-                month_start(y, 3 * q - 2),
-                month_start(y, 3 * q + 1),
-                format!("Q{q} {y}"),
-            )
-        } else {
-            let m = month_number(w)?;
-            (
-                month_start(y, m),
-                month_start(y, m + 1),
-                format!("{} {y}", MONTHS[(m - 1) as usize]),
-            )
-        };
-        Some((
-            k + 1,
-            Target::Dates {
-                from: Some(from),
-                to: Some(to),
-                label,
-            },
-        ))
-    }
-
-    /// Whether a date phrase starts at the cursor.
-    pub(super) fn at_date_phrase(&self) -> bool {
-        self.parse_date_phrase().is_some()
-    }
-
-    /// Consumes a date phrase at the cursor ("March 2024", "Q4 2024", "last 30 days").
-    pub(super) fn date_phrase(&mut self) -> Option<Filter> {
-        let (len, target) = self.parse_date_phrase()?;
-        self.i += len;
-        Some(Filter {
-            target,
-            op: "=",
-            value: Lit::Text(String::new()),
-        })
     }
 
     /// Content words from the cursor up to the next clause word.
@@ -844,6 +740,9 @@ impl<'v> Parser<'v> {
                 }
             }
         }
+        if self.pct && self.group.is_empty() {
+            unplaced.push("percentage".to_string()); // a share needs groups ("per category")
+        }
         let mut words = words;
         let mut alias_words: Vec<String> = if self.pre.is_empty() {
             &self.post
@@ -889,6 +788,7 @@ impl<'v> Parser<'v> {
             measure_counts,
             only_dbs: self.only_dbs,
             unplaced,
+            pct: self.pct,
         })
     }
 }

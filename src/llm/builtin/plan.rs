@@ -164,6 +164,16 @@ pub(super) fn build<'a>(
         q.group = group;
         q.order = vec![(sel, false)];
     }
+    if intent.pct {
+        // "share of revenue per category": each group's percent of the total.
+        if !matches!(intent.agg, Agg::Count | Agg::Sum) || q.group.is_empty() || q.select.len() != 2
+        {
+            return None;
+        }
+        let (m, alias) = q.select[1].clone();
+        q.select
+            .push((Expr::Share(Box::new(m)), format!("pct_{alias}")));
+    }
     score -= 10 * q.joins() as i64;
     Some((q, score))
 }

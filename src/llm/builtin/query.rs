@@ -30,6 +30,8 @@ pub(super) enum Expr<'a> {
     Distinct(ColRef<'a>),
     /// `a * 1.0 / b` (an average per entity: units per order).
     Div(Box<Expr<'a>>, Box<Expr<'a>>),
+    /// `100.0 * a / sum(a) OVER ()`: a group's share of the total, in percent.
+    Share(Box<Expr<'a>>),
 }
 
 impl<'a> Expr<'a> {
@@ -45,6 +47,7 @@ impl<'a> Expr<'a> {
                 a.locs(out);
                 b.locs(out);
             }
+            Expr::Share(a) => a.locs(out),
             Expr::Mul(a, b) => {
                 add(a);
                 add(b);
@@ -57,7 +60,9 @@ impl<'a> Expr<'a> {
     pub(super) fn is_numeric(&self) -> bool {
         match self {
             Expr::Col(r) => is_numeric(r.col),
-            Expr::Mul(..) | Expr::CountStar | Expr::Func(..) | Expr::Div(..) => true,
+            Expr::Mul(..) | Expr::CountStar | Expr::Func(..) | Expr::Div(..) | Expr::Share(_) => {
+                true
+            }
             Expr::Period(..) | Expr::Distinct(_) => false,
         }
     }

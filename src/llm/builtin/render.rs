@@ -164,6 +164,13 @@ pub(super) fn render_expr(
             render_expr(d, a, col)?,
             render_expr(d, b, col)?
         ),
+        Expr::Share(a) => {
+            if d == Dialect::Mongodb {
+                return None;
+            }
+            let a = render_expr(d, a, col)?;
+            format!("100.0 * {a} / sum({a}) OVER ()")
+        }
         Expr::Period(Period::Quarter, r) => {
             let c = col(r);
             let ts = if is_date_typed(r.col) {

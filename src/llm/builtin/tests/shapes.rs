@@ -176,3 +176,13 @@ fn several_named_databases() {
         shop_only("SELECT count(*) AS customers FROM customers")
     );
 }
+
+#[test]
+fn shares_of_a_total() {
+    assert_eq!(
+        ask("percentage of orders by status"),
+        shop_only("SELECT status, count(*) AS orders, 100.0 * count(*) / sum(count(*)) OVER () AS pct_orders FROM orders GROUP BY status ORDER BY status")
+    );
+    let m = unsupported("percentage of orders");
+    assert!(m.contains("could not place \"percentage\""), "{m}");
+}
