@@ -598,7 +598,7 @@ fn date_at(chars: &[char], i: usize) -> Option<String> {
     let y: i32 = s[0..4].parse().ok()?;
     let m: u32 = s[5..7].parse().ok()?;
     let d: u32 = s[8..10].parse().ok()?;
-    (m >= 1 && m <= 12 && d >= 1 && d <= days_in_month(y, m)).then_some(s)
+    ((1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m)).then_some(s)
 }
 
 /// Days in month `m` (1-12) of year `y`.

@@ -743,7 +743,6 @@ impl<'v> Parser<'v> {
         if self.pct && self.group.is_empty() {
             unplaced.push("percentage".to_string()); // a share needs groups ("per category")
         }
-        let mut words = words;
         let mut alias_words: Vec<String> = if self.pre.is_empty() {
             &self.post
         } else {
