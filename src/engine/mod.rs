@@ -492,6 +492,11 @@ impl Engine {
             }
             None => self.plan(&mut req, &known).await?,
         };
+        for q in &plan {
+            for note in crate::llm::block_notes(&q.sql) {
+                notices.push(Notice::info(format!("{}: {note}", q.connection)));
+            }
+        }
         let mut steps = self.check_plan(&plan, ctx)?;
         if ctx.show_sql || explain {
             for s in &steps {

@@ -90,6 +90,19 @@ pub struct LlmRequest {
     pub previous_questions: Vec<String>,
 }
 
+/// The leading `-- ` comment lines of one reply block's SQL: how the model read the
+/// question (the builtin planner writes one per block, "interpreted as: …"). The engine
+/// shows each as a NOTICE naming the database.
+pub fn block_notes(sql: &str) -> Vec<String> {
+    sql.lines()
+        .map(str::trim)
+        .take_while(|l| l.is_empty() || l.starts_with("--"))
+        .filter_map(|l| l.strip_prefix("--"))
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
 /// A language model.
 #[async_trait]
 pub trait Llm: Send + Sync {
