@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+mod federation;
 mod size;
+pub use federation::FederationConfig;
 use size::byte_size;
 pub use size::parse_byte_size;
 
@@ -121,6 +123,9 @@ pub struct Config {
     /// Plan and result caching.
     #[serde(default)]
     pub cache: CacheConfig,
+    /// Statements that join tables of several connections.
+    #[serde(default)]
+    pub federation: FederationConfig,
     /// The databases behind the proxy.
     #[serde(default)]
     pub connections: Vec<ConnectionConfig>,

@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod combine;
+pub mod federate;
 pub mod guard;
 pub mod meta;
 mod passthrough;

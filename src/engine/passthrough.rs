@@ -251,7 +251,14 @@ impl Engine {
         session: &Session,
         user: &UserConfig,
     ) -> Result<SqlOutcome, EngineError> {
-        let p = self.prepare_sql(sql, params, session, user)?;
+        let p = match self.prepare_sql(sql, params, session, user) {
+            Err(EngineError::Route(route::RouteError::CrossDatabase(_))) => {
+                // Several connections: federated (values bound as PostgreSQL literals).
+                let sql = backends::params::interpolate(sql, params, Dialect::Postgres);
+                return self.run_federated(&sql, session, user).await;
+            }
+            r => r?,
+        };
         let r = if p.params.is_empty() {
             p.conn.backend.query(&p.sql, &p.opts).await
         } else {
