@@ -136,7 +136,7 @@ impl DuckdbBackend {
 
     /// A private in-memory database for the federation engine: no file, no external
     /// access (files, network, `ATTACH`), no extension auto-loading or installing, at most
-    /// `memory_limit` bytes of memory, nothing spilled to disk.
+    /// `memory_limit` bytes of memory, spilling to a temporary directory only when it must.
     pub fn in_memory(memory_limit: usize) -> Result<Self, BackendError> {
         let connect_error =
             |e: duckdb::Error| BackendError::Connect(format!("cannot open in-memory DuckDB: {e}"));
@@ -145,7 +145,6 @@ impl DuckdbBackend {
             .and_then(|c| c.with("autoinstall_known_extensions", "false"))
             .and_then(|c| c.enable_external_access(false))
             .and_then(|c| c.max_memory(&format!("{memory_limit}B")))
-            .and_then(|c| c.with("temp_directory", ""))
             .map_err(connect_error)?;
         let conn = Connection::open_in_memory_with_flags(config).map_err(connect_error)?;
         Ok(DuckdbBackend {

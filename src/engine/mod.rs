@@ -367,6 +367,9 @@ impl Engine {
     ) -> Result<Vec<Step>, EngineError> {
         plan.iter()
             .map(|q| {
+                if q.connection == plan::FEDERATED {
+                    return self.federated_step(&q.sql);
+                }
                 let conn = self.conn(&q.connection).ok_or_else(|| {
                     EngineError::Plan(PlanError::UnknownDatabase {
                         name: q.connection.clone(),
@@ -494,7 +497,7 @@ impl Engine {
         }
         if explain {
             return Ok(AskOutcome {
-                steps,
+                steps: self.explain_steps(steps, ctx).await,
                 result: None,
                 notices,
                 runs: Vec::new(),
@@ -559,22 +562,29 @@ impl Engine {
         let mut errors = Vec::new();
         for (step, r) in results {
             match r {
-                Ok(run) => {
+                Ok(mut run) => {
+                    let (source, sources) = match run.federated.take() {
+                        Some((label, sources)) => (label, sources),
+                        None => (step.connection.clone(), Vec::new()),
+                    };
                     if run.truncated {
                         notices.push(Notice::info(format!(
                             "result from \"{}\" truncated to {} rows (SET dbguru.max_rows to change, up to the configured cap)",
                             step.connection, run.rows
                         )));
                     }
-                    runs.push(DbRun {
-                        connection: step.connection.clone(),
-                        sql: step.run_sql.clone(),
-                        rows: run.rows,
-                        elapsed: run.elapsed,
-                        error: None,
-                    });
+                    if sources.is_empty() {
+                        runs.push(DbRun {
+                            connection: step.connection.clone(),
+                            sql: step.run_sql.clone(),
+                            rows: run.rows,
+                            elapsed: run.elapsed,
+                            error: None,
+                        });
+                    }
+                    runs.extend(sources);
                     parts.push(combine::Part {
-                        source: step.connection.clone(),
+                        source,
                         schema: run.schema,
                         batches: run.batches,
                     });
@@ -678,6 +688,9 @@ impl Engine {
         ctx: &AskContext,
     ) -> Vec<(Step, Result<Run, BackendError>)> {
         let futs = steps.iter().map(|s| async move {
+            if s.connection == plan::FEDERATED {
+                return (s.clone(), self.run_federated_step(s, ctx).await);
+            }
             let r = match self.conn(&s.connection) {
                 Some(c) => {
                     let cap = c
@@ -754,6 +767,7 @@ impl Engine {
                         rows,
                         truncated,
                         elapsed: Duration::ZERO,
+                        federated: None,
                     })
                 }
                 QueryResult::Command { tag, rows } => {
@@ -775,6 +789,7 @@ impl Engine {
                         rows: 1,
                         truncated: false,
                         elapsed: Duration::ZERO,
+                        federated: None,
                     })
                 }
             }
@@ -797,4 +812,6 @@ struct Run {
     rows: usize,
     truncated: bool,
     elapsed: Duration,
+    /// A federated block: the databases that produced its rows and each source's run.
+    federated: Option<(String, Vec<DbRun>)>,
 }

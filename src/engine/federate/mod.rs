@@ -20,6 +20,7 @@
 //! dropping it (cancel, disconnect) drops every source's stream, which stops its query.
 
 pub(crate) mod analyze;
+mod ask;
 pub(crate) mod render;
 mod stage;
 
