@@ -8,6 +8,8 @@
 mod common;
 
 
+use std::time::Duration;
+
 use common::*;
 use mongodb::bson::doc;
 
@@ -211,18 +213,25 @@ fn normalized(rows: &[Vec<Option<String>>]) -> Vec<Vec<String>> {
 struct Fixture {
     proxy: Proxy,
     data: Data,
+    pg_db: String,
+    my_db: String,
     _dir: tempfile::TempDir,
     _mongo: MongoServer,
 }
 
 async fn fixture(federation: &str) -> Fixture {
+    fixture_with(federation, "", "", "").await
+}
+
+/// The fixture plus extra PostgreSQL and MariaDB scripts and extra config sections.
+async fn fixture_with(federation: &str, pg_extra: &str, my_extra: &str, extra_toml: &str) -> Fixture {
     let data = data();
     let pg = postgres().await;
     let (pg_db, pg_url) = pg.fresh_database("fed").await;
-    pg.exec_in(&pg_db, &data.pg_script("numeric(10,2)")).await;
+    pg.exec_in(&pg_db, &format!("{}{pg_extra}", data.pg_script("numeric(10,2)"))).await;
     let my = mariadb().await;
     let (my_db, my_url) = my.fresh_database("fed").await;
-    my.exec_in(&my_db, &data.my_script()).await;
+    my.exec_in(&my_db, &format!("{}{my_extra}", data.my_script())).await;
     let dir = temp_dir();
     let lite = sqlite_file(dir.path(), "lite.sqlite", &data.lite_script());
     let duck = duckdb_file(dir.path(), "duck.duckdb", &data.duck_script());
@@ -241,7 +250,7 @@ async fn fixture(federation: &str) -> Fixture {
         .await
         .expect("seed reviews");
     let config = base_config(&format!(
-        "{}{}{}{}{}[federation]\n{federation}\n",
+        "{extra_toml}{}{}{}{}{}[federation]\n{federation}\n",
         url_connection_toml("pg", "postgres", &pg_url),
         url_connection_toml("my", "mysql", &my_url),
         file_connection_toml("lite", "sqlite", &lite),
@@ -252,6 +261,8 @@ async fn fixture(federation: &str) -> Fixture {
     Fixture {
         proxy,
         data,
+        pg_db,
+        my_db,
         _dir: dir,
         _mongo: mongo,
     }
@@ -342,4 +353,309 @@ async fn federated_results_match_duckdb_over_local_copies() {
             "{what}: proxy and reference differ\n{sql}"
         );
     }
+}
+
+/// The log lines of one database's statements since `mark`.
+fn lines_with<'a>(log: &'a str, needle: &str) -> Vec<&'a str> {
+    log.lines().filter(|l| l.contains(needle)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn projection_filters_and_semi_joins_reach_the_sources() {
+    let f = fixture("pushdown_keys = 5").await;
+    let (pg, my) = (postgres().await, mariadb().await);
+    let client = f.proxy.connect().await;
+
+    // Projection and filter pushdown: only the used columns, the single-table WHERE.
+    let (pm, mm) = (pg.log_mark(), my.log_mark());
+    let r = simple(
+        &client,
+        "SELECT c.email, k.segment FROM pg.customers c JOIN my.contacts k ON k.email = c.email WHERE c.country = 'DE' AND k.segment <> 'bronze'",
+    )
+    .await
+    .expect("federated join");
+    assert!(!r.rows.is_empty());
+    let pg_log = pg.statement_log_since(pm);
+    let my_log = my.general_log_since(mm);
+    let pg_q = lines_with(&pg_log, "FROM \"customers\"");
+    assert!(
+        pg_q.iter().any(|l| l.contains("SELECT \"email\", \"country\" FROM \"customers\" WHERE (\"country\" = 'DE')")),
+        "PostgreSQL got the column list and the WHERE:\n{pg_log}"
+    );
+    assert!(!pg_q.iter().any(|l| l.contains("\"credit\"")), "unused column fetched:\n{pg_log}");
+    let my_q = lines_with(&my_log, "FROM `contacts`");
+    assert!(
+        my_q.iter().any(|l| l.contains("SELECT `email`, `segment` FROM `contacts` WHERE (`segment` <> 'bronze')")),
+        "MariaDB got the column list and the WHERE:\n{my_log}"
+    );
+
+    // Semi-join: 5 German customers at most (pushdown_keys = 5): their emails go to MariaDB.
+    let (pm, mm) = (pg.log_mark(), my.log_mark());
+    simple(
+        &client,
+        "SELECT c.id, k.score FROM pg.customers c JOIN my.contacts k ON k.email = c.email WHERE c.country = 'DE'",
+    )
+    .await
+    .expect("selective join");
+    let my_log = my.general_log_since(mm);
+    let de: Vec<String> = f
+        .data
+        .customers
+        .iter()
+        .filter(|c| c.2 == "DE")
+        .map(|c| format!("'{}'", c.1))
+        .collect();
+    assert!(de.len() <= 5, "fixture: {} German customers", de.len());
+    let semi = format!("(`email` IN ({}))", de.join(", "));
+    assert!(
+        lines_with(&my_log, "FROM `contacts`").iter().any(|l| l.contains(&semi)),
+        "the semi-join keys reached MariaDB ({semi}):\n{my_log}"
+    );
+    assert!(pg.statement_log_since(pm).contains("WHERE (\"country\" = 'DE')"));
+
+    // 20 customers > 5 keys: MariaDB gets no IN list, and the result is still right.
+    let mm = my.log_mark();
+    let r = simple(
+        &client,
+        "SELECT count(*) FROM pg.customers c JOIN my.contacts k ON k.email = c.email",
+    )
+    .await
+    .expect("unselective join");
+    assert_eq!(r.scalar().as_deref(), Some("10"));
+    let my_log = my.general_log_since(mm);
+    let fetched = lines_with(&my_log, "FROM `contacts`");
+    assert!(!fetched.is_empty(), "{my_log}");
+    assert!(
+        fetched.iter().all(|l| !l.contains(" IN (")),
+        "no IN list for a large key set:\n{my_log}"
+    );
+
+    // LIMIT goes down where each source row yields a row (a left join's preserved side).
+    let pm = pg.log_mark();
+    let r = simple(
+        &client,
+        "SELECT o.id, s.carrier FROM pg.orders o LEFT JOIN duck.shipments s ON s.order_id = o.id LIMIT 7",
+    )
+    .await
+    .expect("limit");
+    assert_eq!(r.rows.len(), 7);
+    let pg_log = pg.statement_log_since(pm);
+    assert!(
+        lines_with(&pg_log, "FROM \"orders\"").iter().any(|l| l.contains("LIMIT 7")),
+        "{pg_log}"
+    );
+    let _ = (&f.pg_db, &f.my_db);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn limits_refusals_and_failing_sources() {
+    let f = fixture_with(
+        "max_source_rows = 30\nmemory_limit = \"8MB\"",
+        "CREATE VIEW big AS SELECT g AS id, md5(g::text) || repeat('x', 400) AS pad FROM generate_series(1, 200000) g;
+         CREATE VIEW broken AS SELECT id, 1 / (id - id) AS x FROM customers;",
+        "",
+        "",
+    )
+    .await;
+    let client = f.proxy.connect().await;
+
+    // 60 orders > max_source_rows = 30: 54000 naming the source and the setting.
+    let e = simple(
+        &client,
+        "SELECT o.id FROM pg.orders o JOIN lite.order_items oi ON oi.order_id = o.id",
+    )
+    .await
+    .expect_err("too many rows");
+    assert_eq!(sqlstate(&e).as_deref(), Some("54000"), "{}", error_message(&e));
+    let m = error_message(&e);
+    assert!(m.contains("\"pg\"") && m.contains("max_source_rows"), "{m}");
+    // A filter that keeps a source under the cap passes.
+    let r = simple(
+        &client,
+        "SELECT count(*) FROM pg.orders o JOIN lite.order_items oi ON oi.order_id = o.id WHERE o.id <= 20",
+    )
+    .await
+    .expect("filtered under the cap");
+    assert_eq!(r.scalar().as_deref(), Some("30"));
+
+    // A write that spans databases: 0A000.
+    let e = simple(
+        &client,
+        "INSERT INTO pg.customers (id, email) SELECT 100, email FROM my.contacts",
+    )
+    .await
+    .expect_err("cross-database write");
+    assert_eq!(sqlstate(&e).as_deref(), Some("0A000"), "{}", error_message(&e));
+    let e = simple(
+        &client,
+        "WITH d AS (DELETE FROM pg.orders RETURNING id) SELECT * FROM d JOIN my.contacts ON true",
+    )
+    .await
+    .expect_err("cross-database write in a CTE");
+    assert_eq!(sqlstate(&e).as_deref(), Some("0A000"), "{}", error_message(&e));
+
+    // The combining statement may not reach files: the guard refuses it.
+    let e = simple(
+        &client,
+        "SELECT * FROM pg.customers c JOIN my.contacts k ON k.email = c.email JOIN read_csv('/etc/passwd') p ON true",
+    )
+    .await
+    .expect_err("file access");
+    assert_eq!(sqlstate(&e).as_deref(), Some("42501"), "{}", error_message(&e));
+
+    // A source that fails names itself and keeps its SQLSTATE.
+    let e = simple(
+        &client,
+        "SELECT b.x FROM pg.broken b JOIN my.contacts k ON k.score = b.id",
+    )
+    .await
+    .expect_err("division by zero");
+    assert_eq!(sqlstate(&e).as_deref(), Some("22012"), "{}", error_message(&e));
+    assert!(error_message(&e).starts_with("pg:"), "{}", error_message(&e));
+
+    // memory_limit: 200,000 wide rows do not fit in 8 MB.
+    let e = simple(
+        &client,
+        "SELECT count(DISTINCT b.pad) FROM pg.big b JOIN lite.products p ON p.id = b.id",
+    )
+    .await
+    .expect_err("memory");
+    assert_eq!(sqlstate(&e).as_deref(), Some("54000"), "{}", error_message(&e));
+
+    // The proxy and the session are fine afterwards.
+    let r = simple(
+        &client,
+        "SELECT count(*) FROM pg.customers c JOIN my.contacts k ON k.email = c.email",
+    )
+    .await
+    .expect("usable afterwards");
+    assert_eq!(r.scalar().as_deref(), Some("10"));
+}
+
+async fn pg_running(db: &str, needle: &str) -> i64 {
+    let c = postgres().await.client().await;
+    c.query_one(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND query LIKE $2",
+        &[&db, &format!("%{needle}%")],
+    )
+    .await
+    .expect("pg_stat_activity")
+    .get(0)
+}
+
+async fn my_running(needle: &str) -> usize {
+    mariadb()
+        .await
+        .query(
+            "information_schema",
+            &format!(
+                "SELECT id FROM information_schema.processlist WHERE info LIKE '%{needle}%' AND info NOT LIKE '%processlist%'"
+            ),
+        )
+        .await
+        .len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cancel_stops_every_source() {
+    let f = fixture_with(
+        "",
+        "CREATE VIEW slow AS SELECT c.id, c.email FROM customers c, pg_sleep(30) s;",
+        "CREATE VIEW slowc AS SELECT email, score, SLEEP(2) AS z FROM contacts;",
+        "",
+    )
+    .await;
+    let c = f.proxy.connect().await;
+    let token = c.cancel_token();
+    let task = tokio::spawn(async move {
+        let r = simple(
+            &c,
+            "SELECT s.id, k.score FROM pg.slow s JOIN my.slowc k ON k.email = s.email WHERE s.id > 0 AND k.score > 0",
+        )
+        .await;
+        (r, c)
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while pg_running(&f.pg_db, "\"slow\"").await == 0 || my_running("`slowc`").await == 0 {
+        assert!(std::time::Instant::now() < deadline, "both sources never ran at once");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    token
+        .cancel_query(tokio_postgres::NoTls)
+        .await
+        .expect("send CancelRequest");
+    let (r, c) = task.await.expect("join");
+    let e = r.expect_err("cancelled");
+    assert_eq!(sqlstate(&e).as_deref(), Some("57014"), "{}", error_message(&e));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while pg_running(&f.pg_db, "\"slow\"").await != 0 || my_running("`slowc`").await != 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a source query is still running after the cancel"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let r = simple(&c, "SELECT count(*) FROM pg.customers c JOIN my.contacts k ON k.email = c.email")
+        .await
+        .expect("usable after cancel");
+    assert_eq!(r.scalar().as_deref(), Some("10"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ask_with_a_federated_block() {
+    let llm = ScriptedLlm::start().await;
+    let f = fixture_with("", "", "", &llm.llm_toml("10s", 0)).await;
+    let (c, notices) = f.proxy.connect_with_notices().await;
+    let fed_sql = "SELECT c.country, count(*) AS n FROM pg.customers c JOIN my.contacts k ON k.email = c.email GROUP BY c.country ORDER BY c.country";
+    let reply = format!("DATABASE: *\n{fed_sql};\n\nDATABASE: lite\nSELECT count(*) AS n FROM products;");
+    llm.set_default(Reply::text(reply));
+
+    // EXPLAIN ASK: each source's subquery in its dialect, then the combining statement.
+    let r = simple(&c, "EXPLAIN ASK 'contacts per country'").await.expect("explain");
+    let sources = r.column("source_db");
+    assert!(sources.contains(&Some("pg".into())), "{r:?}");
+    assert!(sources.contains(&Some("my".into())), "{r:?}");
+    assert!(sources.contains(&Some("my+pg".into())), "{r:?}");
+    assert!(sources.contains(&Some("lite".into())), "{r:?}");
+    let row = |name: &str| {
+        let i = sources.iter().position(|s| s.as_deref() == Some(name)).expect("row");
+        (r.get(i, "dialect").unwrap_or_default(), r.get(i, "sql").unwrap_or_default())
+    };
+    assert_eq!(row("my").0, "mysql");
+    assert!(row("my").1.contains("FROM `contacts`"), "{r:?}");
+    assert!(row("pg").1.contains("FROM \"customers\""), "{r:?}");
+    assert_eq!(row("my+pg").0, "duckdb");
+    assert!(row("my+pg").1.contains("GROUP BY c.country"), "{r:?}");
+
+    // The answer: federated rows labelled with both databases, the other block as usual.
+    let r = simple(&c, "ASK 'contacts per country'").await.expect("ask");
+    let reference = f.data.reference();
+    let want = reference_rows(&reference, fed_sql);
+    let fed_rows: Vec<Vec<Option<String>>> = r
+        .rows
+        .iter()
+        .filter(|row| row[0].as_deref() == Some("my+pg"))
+        .map(|row| vec![row[r.col_index("country")].clone(), row[r.col_index("n")].clone()])
+        .collect();
+    assert_eq!(normalized(&fed_rows), normalized(&want), "{r:?}");
+    assert!(r.rows.iter().any(|row| row[0].as_deref() == Some("lite")));
+    let _ = notices;
+
+    // dbguru.queries records every source.
+    let q = simple(&c, "SELECT sql FROM dbguru.queries ORDER BY id DESC LIMIT 1")
+        .await
+        .expect("queries");
+    let recorded = q.scalar().unwrap_or_default();
+    let used: Vec<serde_json::Value> = serde_json::from_str(&recorded).expect("databases_used JSON");
+    let sql_of = |name: &str| {
+        used.iter()
+            .find(|d| d["name"] == name)
+            .and_then(|d| d["sql"].as_str())
+            .unwrap_or_else(|| panic!("{name} not recorded: {recorded}"))
+            .to_string()
+    };
+    assert!(sql_of("pg").contains("FROM \"customers\""), "{recorded}");
+    assert!(sql_of("my").contains("FROM `contacts`"), "{recorded}");
+    assert!(sql_of("my+pg").contains("GROUP BY c.country"), "{recorded}");
+    assert!(sql_of("lite").contains("FROM products"), "{recorded}");
 }

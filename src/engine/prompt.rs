@@ -87,7 +87,7 @@ Rules:
 - Exactly one read-only statement (SELECT or WITH ... SELECT) per block; never modify data.
 - Use only tables and columns listed in the schema; write each statement in its database's dialect.
 - Per-database blocks run independently on each database; the proxy unions the rows by column name and adds a source_db column, so give equivalent result columns the SAME alias in every block. Use them when each database answers on its own (counts per database, lists from each).
-- When the answer needs rows of several databases COMBINED (a join across databases, a comparison side by side, "customers in one database with no orders in another"), write ONE federated block instead:
+- When the answer needs rows of several databases COMBINED (a join across databases, a comparison side by side, customers in one database with no orders in another), write ONE federated block instead:
 
 DATABASE: *
 <one PostgreSQL SELECT that names every table as database.table, e.g. shop.orders, warehouse.fact_sales>;

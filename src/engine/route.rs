@@ -30,6 +30,9 @@ use sqlparser::parser::Parser;
 
 use crate::backends::Dialect;
 
+/// The connection name of a statement routed to the federation engine.
+pub const FEDERATED: &str = "*";
+
 /// Why a statement could not be routed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RouteError {

@@ -46,11 +46,12 @@ impl Engine {
     /// The step of a federated block: the guard reads it as one read-only PostgreSQL
     /// query (the sources and the combining statement are checked again when it runs).
     pub(crate) fn federated_step(&self, sql: &str) -> Result<Step, EngineError> {
-        let checked =
-            guard::check(sql, Dialect::Postgres, false, None).map_err(|error| EngineError::Guard {
+        let checked = guard::check(sql, Dialect::Postgres, false, None).map_err(|error| {
+            EngineError::Guard {
                 connection: FEDERATED.into(),
                 error,
-            })?;
+            }
+        })?;
         Ok(Step {
             connection: FEDERATED.into(),
             dialect: Dialect::Postgres,
@@ -76,7 +77,10 @@ impl Engine {
                 out.push(s);
                 continue;
             }
-            match self.explain_federated(&s.run_sql, &Self::ask_scope(ctx)).await {
+            match self
+                .explain_federated(&s.run_sql, &Self::ask_scope(ctx))
+                .await
+            {
                 Ok(plan) => {
                     for src in plan.sources {
                         out.push(Step {
@@ -105,7 +109,7 @@ impl Engine {
     /// Runs a federated block, keeping at most `max_rows` rows; each source's run is
     /// recorded (for `dbguru.queries` / `databases_used`), then the combining statement
     /// under the label of every database involved.
-    pub(crate) async fn run_federated_step(
+    pub(in crate::engine) async fn run_federated_step(
         &self,
         step: &Step,
         ctx: &AskContext,

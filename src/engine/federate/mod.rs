@@ -21,6 +21,7 @@
 
 pub(crate) mod analyze;
 mod ask;
+mod pushdown;
 pub(crate) mod render;
 mod stage;
 
@@ -211,19 +212,22 @@ impl Engine {
         named: &BTreeSet<String>,
         timeout: Duration,
     ) -> Result<HashMap<String, (Dialect, SchemaInfo)>, EngineError> {
-        let futs = named.iter().filter_map(|n| self.conn(n)).map(|c| async move {
-            let r = tokio::time::timeout(timeout, c.backend.introspect())
-                .await
-                .map_err(|_| BackendError::Timeout(timeout))
-                .and_then(|r| r);
-            match r {
-                Ok(s) => Ok((c.cfg.name.clone(), (c.backend.dialect(), s))),
-                Err(error) => Err(EngineError::Backend {
-                    connection: c.cfg.name.clone(),
-                    error,
-                }),
-            }
-        });
+        let futs = named
+            .iter()
+            .filter_map(|n| self.conn(n))
+            .map(|c| async move {
+                let r = tokio::time::timeout(timeout, c.backend.introspect())
+                    .await
+                    .map_err(|_| BackendError::Timeout(timeout))
+                    .and_then(|r| r);
+                match r {
+                    Ok(s) => Ok((c.cfg.name.clone(), (c.backend.dialect(), s))),
+                    Err(error) => Err(EngineError::Backend {
+                        connection: c.cfg.name.clone(),
+                        error,
+                    }),
+                }
+            });
         Ok(try_join_all(futs).await?.into_iter().collect())
     }
 
@@ -291,7 +295,9 @@ impl Engine {
             Ok(QueryResult::Command { .. }) => {
                 return Err(EngineError::Backend {
                     connection: label,
-                    error: BackendError::Unsupported("the combining statement returned no rows".into()),
+                    error: BackendError::Unsupported(
+                        "the combining statement returned no rows".into(),
+                    ),
                 })
             }
             Err(e) => {
@@ -363,7 +369,10 @@ impl Engine {
         while let Some(i) = (0..n).find(|&i| runs[i].is_none()) {
             let src = &analysis.sources[i];
             let mut best: Option<(usize, String)> = None;
-            for j in usable.iter().filter(|j| j.target == i && runs[j.from].is_some()) {
+            for j in usable
+                .iter()
+                .filter(|j| j.target == i && runs[j.from].is_some())
+            {
                 let from = &analysis.sources[j.from];
                 let conn = duck.connection().map_err(|error| EngineError::Backend {
                     connection: "federation".into(),
@@ -428,12 +437,11 @@ impl Engine {
         let c = self
             .conn(&src.connection)
             .ok_or_else(|| backend_error(BackendError::Other("unknown connection".into())))?;
-        let checked = guard::check(&sql, src.dialect, false, None).map_err(|error| {
-            EngineError::Guard {
+        let checked =
+            guard::check(&sql, src.dialect, false, None).map_err(|error| EngineError::Guard {
                 connection: src.connection.clone(),
                 error,
-            }
-        })?;
+            })?;
         let opts = QueryOptions {
             row_limit: Some(max.saturating_add(1)),
             timeout: c.cfg.effective_timeout(&self.config.limits).min(timeout),
@@ -441,7 +449,12 @@ impl Engine {
             settings: Arc::default(),
         };
         tracing::debug!(connection = %src.connection, sql = %checked.sql, "federation source");
-        let mut stream = match c.backend.query(&checked.sql, &opts).await.map_err(backend_error)? {
+        let mut stream = match c
+            .backend
+            .query(&checked.sql, &opts)
+            .await
+            .map_err(backend_error)?
+        {
             QueryResult::Rows(s) => s,
             QueryResult::Command { .. } => {
                 return Err(backend_error(BackendError::Unsupported(

@@ -112,7 +112,9 @@ pub(crate) fn finish(
                 [],
                 |r| r.get(0),
             )?;
-            let scale = usize::try_from(scale.unwrap_or(0)).unwrap_or(0).min(MAX_SCALE);
+            let scale = usize::try_from(scale.unwrap_or(0))
+                .unwrap_or(0)
+                .min(MAX_SCALE);
             cols.push(format!("CAST({c} AS DECIMAL(38, {scale})) AS {c}"));
         } else {
             cols.push(c);
