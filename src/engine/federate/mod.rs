@@ -24,6 +24,8 @@ mod ask;
 mod pushdown;
 pub(crate) mod render;
 mod stage;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
