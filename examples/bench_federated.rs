@@ -87,11 +87,15 @@ async fn main() {
         ))
         .expect("local copies");
 
-    let filtered = "SELECT count(*), sum(b.val) FROM pg.big b JOIN my.small s ON s.id = b.id WHERE b.cat = 7";
+    let filtered =
+        "SELECT count(*), sum(b.val) FROM pg.big b JOIN my.small s ON s.id = b.id WHERE b.cat = 7";
     let unfiltered = "SELECT count(*), sum(b.val) FROM pg.big b JOIN my.small s ON s.id = b.id";
     let local_sql = |sql: &str| sql.replace("pg.big", "big").replace("my.small", "small");
 
-    for (label, keys) in [("semi-join pushdown on", 10_000), ("semi-join pushdown off", 0)] {
+    for (label, keys) in [
+        ("semi-join pushdown on", 10_000),
+        ("semi-join pushdown off", 0),
+    ] {
         let toml = base_config(&format!(
             "{}{}[limits]\ntimeout = \"300s\"\n\n[federation]\npushdown_keys = {keys}\n",
             url_connection_toml("pg", "postgres", &pg_url),

@@ -7,7 +7,6 @@
 
 mod common;
 
-
 use std::time::Duration;
 
 use common::*;
@@ -120,7 +119,11 @@ impl Data {
         format!(
             "CREATE TABLE contacts (email varchar(100), segment varchar(20), score decimal(6,2));
              INSERT INTO contacts VALUES {};",
-            values(&self.contacts, |(e, s, k)| format!("({}, {}, {k})", opt(e), q(s))),
+            values(&self.contacts, |(e, s, k)| format!(
+                "({}, {}, {k})",
+                opt(e),
+                q(s)
+            )),
         )
     }
     fn lite_script(&self) -> String {
@@ -129,7 +132,11 @@ impl Data {
              INSERT INTO products VALUES {};
              CREATE TABLE order_items (order_id INTEGER, product_id INTEGER, qty INTEGER);
              INSERT INTO order_items VALUES {};",
-            values(&self.products, |(i, n, c)| format!("({i}, {}, {})", q(n), q(c))),
+            values(&self.products, |(i, n, c)| format!(
+                "({i}, {}, {})",
+                q(n),
+                q(c)
+            )),
             values(&self.items, |(o, p, n)| format!("({o}, {p}, {n})")),
         )
     }
@@ -158,10 +165,13 @@ impl Data {
             ("duck", self.duck_script()),
             ("mg", self.mongo_reference_script()),
         ] {
-            c.execute_batch(&format!("CREATE SCHEMA {schema}; SET schema = '{schema}'; {script}"))
-                .unwrap_or_else(|e| panic!("reference {schema}: {e}"));
+            c.execute_batch(&format!(
+                "CREATE SCHEMA {schema}; SET schema = '{schema}'; {script}"
+            ))
+            .unwrap_or_else(|e| panic!("reference {schema}: {e}"));
         }
-        c.execute_batch("SET schema = 'main'").expect("reset schema");
+        c.execute_batch("SET schema = 'main'")
+            .expect("reset schema");
         c
     }
 }
@@ -201,10 +211,7 @@ fn norm(v: &Option<String>) -> String {
 }
 
 fn normalized(rows: &[Vec<Option<String>>]) -> Vec<Vec<String>> {
-    let mut v: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| r.iter().map(norm).collect())
-        .collect();
+    let mut v: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(norm).collect()).collect();
     v.sort();
     v
 }
@@ -224,14 +231,24 @@ async fn fixture(federation: &str) -> Fixture {
 }
 
 /// The fixture plus extra PostgreSQL and MariaDB scripts and extra config sections.
-async fn fixture_with(federation: &str, pg_extra: &str, my_extra: &str, extra_toml: &str) -> Fixture {
+async fn fixture_with(
+    federation: &str,
+    pg_extra: &str,
+    my_extra: &str,
+    extra_toml: &str,
+) -> Fixture {
     let data = data();
     let pg = postgres().await;
     let (pg_db, pg_url) = pg.fresh_database("fed").await;
-    pg.exec_in(&pg_db, &format!("{}{pg_extra}", data.pg_script("numeric(10,2)"))).await;
+    pg.exec_in(
+        &pg_db,
+        &format!("{}{pg_extra}", data.pg_script("numeric(10,2)")),
+    )
+    .await;
     let my = mariadb().await;
     let (my_db, my_url) = my.fresh_database("fed").await;
-    my.exec_in(&my_db, &format!("{}{my_extra}", data.my_script())).await;
+    my.exec_in(&my_db, &format!("{}{my_extra}", data.my_script()))
+        .await;
     let dir = temp_dir();
     let lite = sqlite_file(dir.path(), "lite.sqlite", &data.lite_script());
     let duck = duckdb_file(dir.path(), "duck.duckdb", &data.duck_script());
@@ -346,7 +363,10 @@ async fn federated_results_match_duckdb_over_local_copies() {
             .await
             .unwrap_or_else(|e| panic!("{what}: {}\n{sql}", error_message(&e)));
         let want = reference_rows(&reference, sql);
-        assert!(!want.is_empty() || got.rows.is_empty(), "{what}: empty reference");
+        assert!(
+            !want.is_empty() || got.rows.is_empty(),
+            "{what}: empty reference"
+        );
         assert_eq!(
             normalized(&got.rows),
             normalized(&want),
@@ -379,13 +399,19 @@ async fn projection_filters_and_semi_joins_reach_the_sources() {
     let my_log = my.general_log_since(mm);
     let pg_q = lines_with(&pg_log, "FROM \"customers\"");
     assert!(
-        pg_q.iter().any(|l| l.contains("SELECT \"email\", \"country\" FROM \"customers\" WHERE (\"country\" = 'FR')")),
+        pg_q.iter().any(|l| l.contains(
+            "SELECT \"email\", \"country\" FROM \"customers\" WHERE (\"country\" = 'FR')"
+        )),
         "PostgreSQL got the column list and the WHERE:\n{pg_log}"
     );
-    assert!(!pg_q.iter().any(|l| l.contains("\"credit\"")), "unused column fetched:\n{pg_log}");
+    assert!(
+        !pg_q.iter().any(|l| l.contains("\"credit\"")),
+        "unused column fetched:\n{pg_log}"
+    );
     let my_q = lines_with(&my_log, "FROM `contacts`");
     assert!(
-        my_q.iter().any(|l| l.contains("SELECT `email`, `segment` FROM `contacts` WHERE (`segment` <> 'bronze')")),
+        my_q.iter().any(|l| l
+            .contains("SELECT `email`, `segment` FROM `contacts` WHERE (`segment` <> 'bronze')")),
         "MariaDB got the column list and the WHERE:\n{my_log}"
     );
 
@@ -410,10 +436,14 @@ async fn projection_filters_and_semi_joins_reach_the_sources() {
     assert!(de.len() <= 5, "fixture: {} French customers", de.len());
     let semi = format!("(`email` IN ({}))", de.join(", "));
     assert!(
-        lines_with(&my_log, "FROM `contacts`").iter().any(|l| l.contains(&semi)),
+        lines_with(&my_log, "FROM `contacts`")
+            .iter()
+            .any(|l| l.contains(&semi)),
         "the semi-join keys reached MariaDB ({semi}):\n{my_log}"
     );
-    assert!(pg.statement_log_since(pm).contains("WHERE (\"country\" = 'FR')"));
+    assert!(pg
+        .statement_log_since(pm)
+        .contains("WHERE (\"country\" = 'FR')"));
 
     // 20 customers > 5 keys: MariaDB gets no IN list, and the result is still right.
     let mm = my.log_mark();
@@ -443,7 +473,9 @@ async fn projection_filters_and_semi_joins_reach_the_sources() {
     assert_eq!(r.rows.len(), 7);
     let pg_log = pg.statement_log_since(pm);
     assert!(
-        lines_with(&pg_log, "FROM \"orders\"").iter().any(|l| l.contains("LIMIT 7")),
+        lines_with(&pg_log, "FROM \"orders\"")
+            .iter()
+            .any(|l| l.contains("LIMIT 7")),
         "{pg_log}"
     );
 
@@ -480,7 +512,12 @@ async fn limits_refusals_and_failing_sources() {
     )
     .await
     .expect_err("too many rows");
-    assert_eq!(sqlstate(&e).as_deref(), Some("54000"), "{}", error_message(&e));
+    assert_eq!(
+        sqlstate(&e).as_deref(),
+        Some("54000"),
+        "{}",
+        error_message(&e)
+    );
     let m = error_message(&e);
     assert!(m.contains("\"pg\"") && m.contains("max_source_rows"), "{m}");
     // A filter that keeps a source under the cap passes.
@@ -499,14 +536,24 @@ async fn limits_refusals_and_failing_sources() {
     )
     .await
     .expect_err("cross-database write");
-    assert_eq!(sqlstate(&e).as_deref(), Some("0A000"), "{}", error_message(&e));
+    assert_eq!(
+        sqlstate(&e).as_deref(),
+        Some("0A000"),
+        "{}",
+        error_message(&e)
+    );
     let e = simple(
         &client,
         "WITH d AS (DELETE FROM pg.orders RETURNING id) SELECT * FROM d JOIN my.contacts ON true",
     )
     .await
     .expect_err("cross-database write in a CTE");
-    assert_eq!(sqlstate(&e).as_deref(), Some("0A000"), "{}", error_message(&e));
+    assert_eq!(
+        sqlstate(&e).as_deref(),
+        Some("0A000"),
+        "{}",
+        error_message(&e)
+    );
 
     // The combining statement may not reach files: the guard refuses it.
     let e = simple(
@@ -515,7 +562,12 @@ async fn limits_refusals_and_failing_sources() {
     )
     .await
     .expect_err("file access");
-    assert_eq!(sqlstate(&e).as_deref(), Some("42501"), "{}", error_message(&e));
+    assert_eq!(
+        sqlstate(&e).as_deref(),
+        Some("42501"),
+        "{}",
+        error_message(&e)
+    );
 
     // A source that fails names itself and keeps its SQLSTATE.
     let e = simple(
@@ -524,8 +576,17 @@ async fn limits_refusals_and_failing_sources() {
     )
     .await
     .expect_err("division by zero");
-    assert_eq!(sqlstate(&e).as_deref(), Some("22012"), "{}", error_message(&e));
-    assert!(error_message(&e).starts_with("pg:"), "{}", error_message(&e));
+    assert_eq!(
+        sqlstate(&e).as_deref(),
+        Some("22012"),
+        "{}",
+        error_message(&e)
+    );
+    assert!(
+        error_message(&e).starts_with("pg:"),
+        "{}",
+        error_message(&e)
+    );
 
     // memory_limit: 200,000 wide rows do not fit in 8 MB.
     let e = simple(
@@ -534,7 +595,12 @@ async fn limits_refusals_and_failing_sources() {
     )
     .await
     .expect_err("memory");
-    assert_eq!(sqlstate(&e).as_deref(), Some("54000"), "{}", error_message(&e));
+    assert_eq!(
+        sqlstate(&e).as_deref(),
+        Some("54000"),
+        "{}",
+        error_message(&e)
+    );
 
     // The proxy and the session are fine afterwards.
     let r = simple(
@@ -591,8 +657,14 @@ async fn cancel_stops_every_source() {
     });
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while pg_running(&f.pg_db, "\"slow\"").await == 0 || my_running("`slowc`").await == 0 {
-        assert!(!task.is_finished(), "the statement ended before both sources ran");
-        assert!(std::time::Instant::now() < deadline, "both sources never ran at once");
+        assert!(
+            !task.is_finished(),
+            "the statement ended before both sources ran"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "both sources never ran at once"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     token
@@ -601,7 +673,12 @@ async fn cancel_stops_every_source() {
         .expect("send CancelRequest");
     let (r, c) = task.await.expect("join");
     let e = r.expect_err("cancelled");
-    assert_eq!(sqlstate(&e).as_deref(), Some("57014"), "{}", error_message(&e));
+    assert_eq!(
+        sqlstate(&e).as_deref(),
+        Some("57014"),
+        "{}",
+        error_message(&e)
+    );
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while pg_running(&f.pg_db, "\"slow\"").await != 0 || my_running("`slowc`").await != 0 {
         assert!(
@@ -610,9 +687,12 @@ async fn cancel_stops_every_source() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let r = simple(&c, "SELECT count(*) FROM pg.customers c JOIN my.contacts k ON k.email = c.email")
-        .await
-        .expect("usable after cancel");
+    let r = simple(
+        &c,
+        "SELECT count(*) FROM pg.customers c JOIN my.contacts k ON k.email = c.email",
+    )
+    .await
+    .expect("usable after cancel");
     assert_eq!(r.scalar().as_deref(), Some("10"));
 }
 
@@ -622,19 +702,28 @@ async fn ask_with_a_federated_block() {
     let f = fixture_with("", "", "", &llm.llm_toml("10s", 0)).await;
     let (c, notices) = f.proxy.connect_with_notices().await;
     let fed_sql = "SELECT c.country, count(*) AS n FROM pg.customers c JOIN my.contacts k ON k.email = c.email GROUP BY c.country ORDER BY c.country";
-    let reply = format!("DATABASE: *\n{fed_sql};\n\nDATABASE: lite\nSELECT count(*) AS n FROM products;");
+    let reply =
+        format!("DATABASE: *\n{fed_sql};\n\nDATABASE: lite\nSELECT count(*) AS n FROM products;");
     llm.set_default(Reply::text(reply));
 
     // EXPLAIN ASK: each source's subquery in its dialect, then the combining statement.
-    let r = simple(&c, "EXPLAIN ASK 'contacts per country'").await.expect("explain");
+    let r = simple(&c, "EXPLAIN ASK 'contacts per country'")
+        .await
+        .expect("explain");
     let sources = r.column("source_db");
     assert!(sources.contains(&Some("pg".into())), "{r:?}");
     assert!(sources.contains(&Some("my".into())), "{r:?}");
     assert!(sources.contains(&Some("my+pg".into())), "{r:?}");
     assert!(sources.contains(&Some("lite".into())), "{r:?}");
     let row = |name: &str| {
-        let i = sources.iter().position(|s| s.as_deref() == Some(name)).expect("row");
-        (r.get(i, "dialect").unwrap_or_default(), r.get(i, "sql").unwrap_or_default())
+        let i = sources
+            .iter()
+            .position(|s| s.as_deref() == Some(name))
+            .expect("row");
+        (
+            r.get(i, "dialect").unwrap_or_default(),
+            r.get(i, "sql").unwrap_or_default(),
+        )
     };
     assert_eq!(row("my").0, "mysql");
     assert!(row("my").1.contains("FROM `contacts`"), "{r:?}");
@@ -650,18 +739,27 @@ async fn ask_with_a_federated_block() {
         .rows
         .iter()
         .filter(|row| row[0].as_deref() == Some("my+pg"))
-        .map(|row| vec![row[r.col_index("country")].clone(), row[r.col_index("n")].clone()])
+        .map(|row| {
+            vec![
+                row[r.col_index("country")].clone(),
+                row[r.col_index("n")].clone(),
+            ]
+        })
         .collect();
     assert_eq!(normalized(&fed_rows), normalized(&want), "{r:?}");
     assert!(r.rows.iter().any(|row| row[0].as_deref() == Some("lite")));
     let _ = notices;
 
     // dbguru.queries records every source.
-    let q = simple(&c, "SELECT sql FROM dbguru.queries ORDER BY id DESC LIMIT 1")
-        .await
-        .expect("queries");
+    let q = simple(
+        &c,
+        "SELECT sql FROM dbguru.queries ORDER BY id DESC LIMIT 1",
+    )
+    .await
+    .expect("queries");
     let recorded = q.scalar().unwrap_or_default();
-    let used: Vec<serde_json::Value> = serde_json::from_str(&recorded).expect("databases_used JSON");
+    let used: Vec<serde_json::Value> =
+        serde_json::from_str(&recorded).expect("databases_used JSON");
     let sql_of = |name: &str| {
         used.iter()
             .find(|d| d["name"] == name)

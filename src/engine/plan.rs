@@ -74,13 +74,16 @@ pub fn parse_reply(reply: &str, known: &[String]) -> Result<Vec<PlannedQuery>, P
                         .split('+')
                         .all(|p| known.iter().any(|k| k.eq_ignore_ascii_case(p.trim()))));
             let fed = FEDERATED.to_string();
-            let canonical = if federated { &fed } else { known
-                .iter()
-                .find(|k| k.eq_ignore_ascii_case(name))
-                .ok_or_else(|| PlanError::UnknownDatabase {
-                    name: name.to_string(),
-                    known: known.join(", "),
-                })?
+            let canonical = if federated {
+                &fed
+            } else {
+                known
+                    .iter()
+                    .find(|k| k.eq_ignore_ascii_case(name))
+                    .ok_or_else(|| PlanError::UnknownDatabase {
+                        name: name.to_string(),
+                        known: known.join(", "),
+                    })?
             };
             if blocks.iter().any(|(n, _)| n == canonical) {
                 return Err(PlanError::Duplicate(canonical.clone()));
