@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+mod federation;
 mod http;
 mod size;
+pub use federation::FederationConfig;
 pub use http::HttpConfig;
 use size::byte_size;
 pub use size::parse_byte_size;
@@ -123,6 +125,9 @@ pub struct Config {
     /// Plan and result caching.
     #[serde(default)]
     pub cache: CacheConfig,
+    /// Statements that join tables of several connections.
+    #[serde(default)]
+    pub federation: FederationConfig,
     /// The databases behind the proxy.
     #[serde(default)]
     pub connections: Vec<ConnectionConfig>,

@@ -464,8 +464,11 @@ fn text(s: impl Into<String>) -> Cell {
 }
 
 /// The shop: customers, products, orders and their items.
+/// Seed of the shop's generator (its first draws are the customers).
+const SHOP_SEED: u64 = 0x5EED_0001_5409;
+
 fn shop_tables() -> Vec<Table> {
-    let mut rng = Rng(0x5EED_0001_5409);
+    let mut rng = Rng(SHOP_SEED);
     let (_, period_end) = sales_period();
 
     let signup_start = days_from_civil(2022, 1, 1);
@@ -610,6 +613,15 @@ fn warehouse_tables() -> Vec<Table> {
             (p, segment)
         })
         .collect();
+    // The shared key: two of every three warehouse customers are shop customers too,
+    // known by the same email (the shop's customer with the same index), so joins of
+    // shop.customers and warehouse.dim_customer on email find them.
+    let shop_people = people(&mut Rng(SHOP_SEED), 200);
+    let shared_email = |i: usize, own: &str| match shop_people.get(i) {
+        Some(s) if i % 3 != 2 => s.email.clone(),
+        _ if shop_people.iter().any(|s| s.email == own) => format!("wh.{own}"),
+        _ => own.to_string(),
+    };
     let customer_rows = customers
         .iter()
         .enumerate()
@@ -617,7 +629,7 @@ fn warehouse_tables() -> Vec<Table> {
             vec![
                 Cell::Int(i as i64 + 1),
                 text(&p.name),
-                text(&p.email),
+                text(shared_email(i, &p.email)),
                 text(p.country),
                 text(p.city),
                 text(SEGMENTS[*segment]),
@@ -900,6 +912,32 @@ mod tests {
             ),
             0
         );
+    }
+
+    #[test]
+    fn shop_and_warehouse_share_customer_emails() {
+        let emails = |tables: Vec<Table>, name: &str, col: usize| -> Vec<String> {
+            tables
+                .into_iter()
+                .find(|t| t.name == name)
+                .expect("table")
+                .rows
+                .into_iter()
+                .filter_map(|r| match &r[col] {
+                    Cell::Text(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let shop: HashSet<String> = emails(shop_tables(), "customers", 2).into_iter().collect();
+        let warehouse = emails(warehouse_tables(), "dim_customer", 2);
+        assert_eq!(warehouse.len(), 180);
+        assert_eq!(
+            warehouse.iter().collect::<HashSet<_>>().len(),
+            180,
+            "warehouse emails stay unique"
+        );
+        assert_eq!(warehouse.iter().filter(|e| shop.contains(*e)).count(), 120);
     }
 
     #[test]

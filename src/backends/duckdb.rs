@@ -134,8 +134,29 @@ impl DuckdbBackend {
         })
     }
 
+    /// A private in-memory database for the federation engine: no file, no external
+    /// access (files, network, `ATTACH`), no extension auto-loading or installing, at most
+    /// `memory_limit` bytes of memory, spilling to a temporary directory only when it must.
+    pub fn in_memory(memory_limit: usize) -> Result<Self, BackendError> {
+        let connect_error =
+            |e: duckdb::Error| BackendError::Connect(format!("cannot open in-memory DuckDB: {e}"));
+        let config = Config::default()
+            .enable_autoload_extension(false)
+            .and_then(|c| c.with("autoinstall_known_extensions", "false"))
+            .and_then(|c| c.enable_external_access(false))
+            .and_then(|c| c.max_memory(&format!("{memory_limit}B")))
+            .map_err(connect_error)?;
+        let conn = Connection::open_in_memory_with_flags(config).map_err(connect_error)?;
+        Ok(DuckdbBackend {
+            conn: Mutex::new(conn),
+            database: "federation".into(),
+            path: PathBuf::new(),
+            read_only: false,
+        })
+    }
+
     /// A new connection to the open database.
-    fn connection(&self) -> Result<Connection, BackendError> {
+    pub(crate) fn connection(&self) -> Result<Connection, BackendError> {
         lock(&self.conn)
             .try_clone()
             .map_err(|e| BackendError::Connect(format!("cannot connect to DuckDB: {e}")))

@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod combine;
+pub mod federate;
 pub mod guard;
 pub mod meta;
 mod passthrough;
@@ -375,6 +376,9 @@ impl Engine {
     ) -> Result<Vec<Step>, EngineError> {
         plan.iter()
             .map(|q| {
+                if q.connection == plan::FEDERATED {
+                    return self.federated_step(&q.sql);
+                }
                 let conn = self.conn(&q.connection).ok_or_else(|| {
                     EngineError::Plan(PlanError::UnknownDatabase {
                         name: q.connection.clone(),
@@ -507,7 +511,7 @@ impl Engine {
         }
         if explain {
             return Ok(AskOutcome {
-                steps,
+                steps: self.explain_steps(steps, ctx).await,
                 result: None,
                 notices,
                 runs: Vec::new(),
@@ -575,28 +579,35 @@ impl Engine {
         let mut errors = Vec::new();
         for (step, r) in results {
             match r {
-                Ok(run) => {
+                Ok(mut run) => {
+                    let (source, sources) = match run.federated.take() {
+                        Some((label, sources)) => (label, sources),
+                        None => (step.connection.clone(), Vec::new()),
+                    };
                     if run.truncated {
                         notices.push(Notice::info(format!(
                             "result from \"{}\" truncated to {} rows (SET dbguru.max_rows to change, up to the configured cap)",
                             step.connection, run.rows
                         )));
                     }
-                    runs.push(DbRun {
-                        connection: step.connection.clone(),
-                        sql: step.run_sql.clone(),
-                        rows: run.rows,
-                        elapsed: run.elapsed,
-                        error: None,
-                        columns: run
-                            .schema
-                            .fields()
-                            .iter()
-                            .map(|f| f.name().clone())
-                            .collect(),
-                    });
+                    if sources.is_empty() {
+                        runs.push(DbRun {
+                            connection: step.connection.clone(),
+                            sql: step.run_sql.clone(),
+                            rows: run.rows,
+                            elapsed: run.elapsed,
+                            error: None,
+                            columns: run
+                                .schema
+                                .fields()
+                                .iter()
+                                .map(|f| f.name().clone())
+                                .collect(),
+                        });
+                    }
+                    runs.extend(sources);
                     parts.push(combine::Part {
-                        source: step.connection.clone(),
+                        source,
                         schema: run.schema,
                         batches: run.batches,
                     });
@@ -702,6 +713,9 @@ impl Engine {
         ctx: &AskContext,
     ) -> Vec<(Step, Result<Run, BackendError>)> {
         let futs = steps.iter().map(|s| async move {
+            if s.connection == plan::FEDERATED {
+                return (s.clone(), self.run_federated_step(s, ctx).await);
+            }
             let r = match self.conn(&s.connection) {
                 Some(c) => {
                     let cap = c
@@ -779,6 +793,7 @@ impl Engine {
                         rows,
                         truncated,
                         elapsed: Duration::ZERO,
+                        federated: None,
                     })
                 }
                 QueryResult::Command { tag, rows } => {
@@ -800,6 +815,7 @@ impl Engine {
                         rows: 1,
                         truncated: false,
                         elapsed: Duration::ZERO,
+                        federated: None,
                     })
                 }
             }
@@ -822,4 +838,6 @@ struct Run {
     rows: usize,
     truncated: bool,
     elapsed: Duration,
+    /// A federated block: the databases that produced its rows and each source's run.
+    federated: Option<(String, Vec<DbRun>)>,
 }

@@ -13,7 +13,9 @@ use super::{Engine, EngineError, SqlOutcome};
 
 impl Engine {
     /// Where `sql` runs for this session: the connection its schema-qualified table
-    /// names point at (the qualifiers removed), else the session's target.
+    /// names point at (the qualifiers removed), else the session's target. A statement
+    /// naming several connections is routed to [`route::FEDERATED`] (the federation
+    /// engine; no database describes it, and it runs at Describe time when it reads).
     pub fn resolve_sql(
         &self,
         sql: &str,
@@ -40,6 +42,10 @@ impl Engine {
                     sql: sql.to_string(),
                 })
                 .ok_or(EngineError::NoConnections),
+            Err(route::RouteError::CrossDatabase(_)) => Ok(Routed {
+                connection: route::FEDERATED.to_string(),
+                sql: sql.to_string(),
+            }),
             Err(e) => Err(EngineError::Route(e)),
         }
     }
@@ -48,6 +54,12 @@ impl Engine {
     /// for its connection's dialect (no DML in a CTE, no locking clause, no function
     /// with side effects). Used to decide what may run at Describe time.
     pub fn reads_only(&self, routed: &Routed) -> bool {
+        if routed.connection == route::FEDERATED {
+            return self
+                .verdicts
+                .check(&routed.sql, Dialect::Postgres, false)
+                .is_ok_and(|v| v.is_query);
+        }
         self.conn(&routed.connection).is_some_and(|c| {
             self.verdicts
                 .check(&routed.sql, c.backend.dialect(), false)
@@ -172,6 +184,11 @@ impl Engine {
         user: &UserConfig,
     ) -> Result<PreparedSql<'_>, EngineError> {
         let routed = self.resolve_sql(sql, session, user)?;
+        if routed.connection == route::FEDERATED {
+            return Err(EngineError::Route(route::RouteError::CrossDatabase(
+                "several connections".into(),
+            )));
+        }
         let c = self.conn(&routed.connection).ok_or_else(|| {
             EngineError::Session(SessionError::UnknownConnection {
                 name: routed.connection.clone(),
@@ -251,7 +268,14 @@ impl Engine {
         session: &Session,
         user: &UserConfig,
     ) -> Result<SqlOutcome, EngineError> {
-        let p = self.prepare_sql(sql, params, session, user)?;
+        let p = match self.prepare_sql(sql, params, session, user) {
+            Err(EngineError::Route(route::RouteError::CrossDatabase(_))) => {
+                // Several connections: federated (values bound as PostgreSQL literals).
+                let sql = backends::params::interpolate(sql, params, Dialect::Postgres);
+                return self.run_federated(&sql, session, user).await;
+            }
+            r => r?,
+        };
         let r = if p.params.is_empty() {
             p.conn.backend.query(&p.sql, &p.opts).await
         } else {

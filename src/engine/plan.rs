@@ -1,4 +1,10 @@
-//! The strict parser of the LLM's reply: one `DATABASE: name` block per database.
+//! The strict parser of the LLM's reply: one `DATABASE: name` block per database, and
+//! at most one federated block, `DATABASE: *`, whose SQL (PostgreSQL syntax over
+//! schema-qualified names such as `shop.orders`) the engine federates across databases
+//! (`DATABASE: shop+warehouse`, the form history shows, is read the same way).
+
+/// The connection name of a federated block.
+pub const FEDERATED: &str = "*";
 
 /// One statement for one database, as the LLM wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +49,11 @@ fn block_header(line: &str) -> Option<&str> {
     let t = t.trim_start_matches(['#', '*', '-', ' ']);
     let (head, rest) = t.split_at(t.find(':')?);
     if head.trim().eq_ignore_ascii_case("database") {
-        Some(rest[1..].trim().trim_matches(['*', '`', '"', '\'']).trim())
+        let raw = rest[1..].trim();
+        if raw.trim_matches(['`', '"', '\'']) == FEDERATED {
+            return Some(FEDERATED);
+        }
+        Some(raw.trim_matches(['*', '`', '"', '\'']).trim())
     } else {
         None
     }
@@ -58,13 +68,23 @@ pub fn parse_reply(reply: &str, known: &[String]) -> Result<Vec<PlannedQuery>, P
             continue;
         }
         if let Some(name) = block_header(line) {
-            let canonical = known
-                .iter()
-                .find(|k| k.eq_ignore_ascii_case(name))
-                .ok_or_else(|| PlanError::UnknownDatabase {
-                    name: name.to_string(),
-                    known: known.join(", "),
-                })?;
+            let federated = name == FEDERATED
+                || (name.contains('+')
+                    && name
+                        .split('+')
+                        .all(|p| known.iter().any(|k| k.eq_ignore_ascii_case(p.trim()))));
+            let fed = FEDERATED.to_string();
+            let canonical = if federated {
+                &fed
+            } else {
+                known
+                    .iter()
+                    .find(|k| k.eq_ignore_ascii_case(name))
+                    .ok_or_else(|| PlanError::UnknownDatabase {
+                        name: name.to_string(),
+                        known: known.join(", "),
+                    })?
+            };
             if blocks.iter().any(|(n, _)| n == canonical) {
                 return Err(PlanError::Duplicate(canonical.clone()));
             }
@@ -117,6 +137,27 @@ mod tests {
         assert_eq!(p.len(), 2);
         assert_eq!(p[1].connection, "warehouse");
         assert_eq!(p[1].sql, "SELECT count(*) AS c\nFROM dim_customer");
+    }
+
+    #[test]
+    fn federated_blocks() {
+        let r = "DATABASE: shop\nSELECT 1 AS n;\nDATABASE: *\nSELECT c.country FROM shop.customers c JOIN warehouse.dim_customer d ON d.email = c.email;";
+        let p = parse_reply(r, &known()).expect("parses");
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[1].connection, FEDERATED);
+        assert!(p[1].sql.starts_with("SELECT c.country"));
+        let again = parse_reply(&render(&p), &known()).expect("round trip");
+        assert_eq!(again, p);
+        let p = parse_reply("DATABASE: shop+Warehouse\nSELECT 1", &known()).expect("label");
+        assert_eq!(p[0].connection, FEDERATED);
+        assert!(matches!(
+            parse_reply("DATABASE: shop+crm\nSELECT 1", &known()),
+            Err(PlanError::UnknownDatabase { .. })
+        ));
+        assert_eq!(
+            parse_reply("DATABASE: *\nSELECT 1\nDATABASE: *\nSELECT 2", &known()),
+            Err(PlanError::Duplicate(FEDERATED.into()))
+        );
     }
 
     #[test]

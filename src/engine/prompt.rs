@@ -1,5 +1,7 @@
 //! The prompt: the multi-database schema in the reference guide's format, each
-//! database's dialect, the session's last turns, then the question.
+//! database's dialect, the two reply forms (per-database blocks, and one federated
+//! `DATABASE: *` block over schema-qualified names), the session's last turns, then the
+//! question.
 
 use crate::backends::Dialect;
 use crate::llm::{ChatMessage, DbSchema, Role};
@@ -84,7 +86,13 @@ DATABASE: <database name exactly as listed>
 Rules:
 - Exactly one read-only statement (SELECT or WITH ... SELECT) per block; never modify data.
 - Use only tables and columns listed in the schema; write each statement in its database's dialect.
-- Queries run independently on each database (no cross-database joins); the proxy unions the rows by column name and adds a source_db column, so give equivalent result columns the SAME alias in every block.
+- Per-database blocks run independently on each database; the proxy unions the rows by column name and adds a source_db column, so give equivalent result columns the SAME alias in every block. Use them when each database answers on its own (counts per database, lists from each).
+- When the answer needs rows of several databases COMBINED (a join across databases, a comparison side by side, customers in one database with no orders in another), write ONE federated block instead:
+
+DATABASE: *
+<one PostgreSQL SELECT that names every table as database.table, e.g. shop.orders, warehouse.fact_sales>;
+
+  The proxy fetches the needed rows from each database and runs that statement over them: joins, LEFT/FULL JOIN, EXISTS/NOT EXISTS, IN subqueries, UNION, CTEs, GROUP BY and window functions all work across databases. Qualify EVERY table with its database name and give every table an alias. Both forms may appear in one reply.
 - Leave out databases that do not hold relevant data.";
 
 /// Builds the chat messages for a question.

@@ -17,8 +17,10 @@
 //!
 //! Unqualified names resolve in the session's target (`SET search_path` /
 //! `SET dbguru.target`). A statement that names tables of two connections — or a
-//! connection other than the target next to unqualified tables — is refused with
-//! `0A000`: joining databases is the federation engine's job.
+//! connection other than the target next to unqualified tables — is reported as
+//! [`RouteError::CrossDatabase`]: outside a transaction block a read-only one is
+//! federated ([`super::federate`]); inside a block, or when it writes, it is refused
+//! with `0A000`.
 
 use std::collections::BTreeSet;
 use std::ops::ControlFlow;
@@ -28,12 +30,18 @@ use sqlparser::parser::Parser;
 
 use crate::backends::Dialect;
 
+/// The connection name of a statement routed to the federation engine.
+pub const FEDERATED: &str = "*";
+
 /// Why a statement could not be routed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RouteError {
     /// The statement names tables of more than one connection.
     #[error("the statement names tables of several connections ({0}); a statement runs on one connection (use ASK to combine databases, or one statement per connection)")]
     CrossDatabase(String),
+    /// A statement that writes names tables of several connections.
+    #[error("a statement that writes may name tables of one connection only (it names {0}); writes spanning databases are not supported")]
+    CrossDatabaseWrite(String),
 }
 
 /// Where a statement runs and the text it runs as.
