@@ -9,6 +9,7 @@ pub mod backends;
 pub mod config;
 pub mod demo;
 pub mod engine;
+pub mod keys;
 pub mod llm;
 pub mod pgtypes;
 pub mod server;

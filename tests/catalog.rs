@@ -1154,6 +1154,7 @@ fn demo_schemas() -> Vec<CatalogSchema> {
     };
     vec![
         CatalogSchema {
+            keys: Default::default(),
             name: "shop".into(),
             schema: SchemaInfo {
                 database: "shop.sqlite".into(),
@@ -1176,6 +1177,7 @@ fn demo_schemas() -> Vec<CatalogSchema> {
             },
         },
         CatalogSchema {
+            keys: Default::default(),
             name: "warehouse".into(),
             schema: SchemaInfo {
                 database: "warehouse.duckdb".into(),

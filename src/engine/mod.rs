@@ -12,6 +12,7 @@ pub mod prompt;
 pub mod route;
 pub mod settings;
 pub mod tx;
+pub mod r#virtual;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -92,8 +92,13 @@ pub fn references_catalog(sql: &str) -> Option<bool> {
     impl Visitor for Finder<'_> {
         type Break = ();
         fn pre_visit_relation(&mut self, relation: &ObjectName) -> ControlFlow<()> {
-            self.relations += 1;
             let parts = name_parts(relation);
+            if let [name] | [_, name] = parts.as_slice() {
+                if CATALOG_TABLE_FUNCTIONS.contains(&name.as_str()) {
+                    return ControlFlow::Continue(());
+                }
+            }
+            self.relations += 1;
             let hit = match parts.as_slice() {
                 [name] => !self.ctes.contains(name) && model::is_catalog_table(name),
                 [schema, _] | [_, schema, _] => {
@@ -157,6 +162,22 @@ const CATALOG_FUNCTIONS: &[&str] = &[
     "pg_encoding_to_char",
     "has_table_privilege",
     "has_schema_privilege",
+    "has_database_privilege",
+    "pg_backend_pid",
+    "current_schemas",
+    "pg_is_in_recovery",
+    "txid_current",
+    "current_setting",
+    "pg_get_userbyid",
+];
+
+/// Set-returning functions that may stand in FROM of a catalog query without making it
+/// read a database (`SELECT * FROM unnest(current_schemas(true))`).
+const CATALOG_TABLE_FUNCTIONS: &[&str] = &[
+    "unnest",
+    "generate_series",
+    "generate_subscripts",
+    "regexp_split_to_table",
 ];
 
 fn cte_names(q: &Query) -> HashSet<String> {
