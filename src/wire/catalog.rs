@@ -130,10 +130,17 @@ pub fn answer_for(
         }
         Err(e) => e,
     };
-    let db = model
-        .database()
-        .map_err(|e| format!("dbguru cannot answer this catalog query: {e}"))?;
+    // The catalog's fingerprint: what it is built from.
+    let key = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        format!("{schemas:?}").hash(&mut h);
+        h.finish()
+    };
+    let load = || model.database();
     let reg = |kind: &str, text: &str| match kind {
+        // `'16392'::regclass` is that OID, as on PostgreSQL.
+        _ if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => text.parse().ok(),
         "regclass" => model.regclass(text),
         "regtype" => model::Model::regtype(text),
         "regnamespace" => model.regnamespace(text),
@@ -153,7 +160,7 @@ pub fn answer_for(
         settings: facts.settings.clone(),
         reg_oid: &reg,
     };
-    crate::engine::r#virtual::answer(&db, sql, &ctx).map_err(|e| {
+    crate::engine::r#virtual::answer(key, &load, sql, &ctx).map_err(|e| {
         tracing::debug!(sql = %sql, sqlite = %first, virtual_engine = %e, "catalog query refused");
         format!("dbguru cannot answer this catalog query: {e}")
     })

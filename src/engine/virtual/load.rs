@@ -56,6 +56,11 @@ pub fn array_type(table: &str, column: &str) -> Option<&'static str> {
         .map(|(_, _, ty)| *ty)
 }
 
+/// Whether `column` names an array column of some catalog table.
+pub fn is_array_column(column: &str) -> bool {
+    ARRAY_COLUMNS.iter().any(|(_, c, _)| *c == column)
+}
+
 /// Whether `column` is an `int2vector`/`oidvector` (subscripts start at 0 in PostgreSQL).
 pub fn is_zero_based(column: &str) -> bool {
     matches!(

@@ -8,23 +8,11 @@ fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// The macro definitions for one query's context.
-pub fn definitions(ctx: &Context) -> String {
-    let schemas: Vec<String> = ctx.search_path.iter().map(|s| quote(s)).collect();
-    let implicit: Vec<String> = std::iter::once(quote("pg_catalog"))
-        .chain(schemas.iter().cloned())
-        .collect();
-    let settings: Vec<String> = ctx
-        .settings
-        .iter()
-        .map(|(k, v)| format!("({}, {})", quote(k), quote(v)))
-        .collect();
-    let mut sql = String::from(
-        r#"
+/// The macros that depend only on the catalog (created once per cached catalog).
+pub const STATIC: &str = r#"
 CREATE TYPE name AS VARCHAR;
 CREATE TYPE int2vector AS SMALLINT[];
 CREATE TYPE oidvector AS BIGINT[];
-CREATE TABLE main.__settings (name VARCHAR, setting VARCHAR);
 CREATE MACRO format_type(t, m) AS (SELECT CASE WHEN __ft.typid = 1700 AND m >= 4
   THEN 'numeric(' || (((m - 4) >> 16) & 65535) || ',' || ((m - 4) & 65535) || ')' ELSE __ft.name END
   FROM main.__format_type AS __ft WHERE __ft.typid = t);
@@ -51,6 +39,8 @@ CREATE MACRO pg_function_is_visible(o) AS true;
 CREATE MACRO pg_collation_is_visible(o) AS true;
 CREATE MACRO pg_opclass_is_visible(o) AS true;
 CREATE MACRO pg_is_other_temp_schema(o) AS false;
+CREATE MACRO pg_partition_ancestors(r) AS unnest([CAST(r AS BIGINT)]);
+CREATE MACRO pg_partition_root(r) AS CAST(NULL AS BIGINT);
 CREATE MACRO pg_relation_is_publishable(o) AS false;
 CREATE MACRO pg_is_in_recovery() AS false;
 CREATE MACRO has_table_privilege(a, b) AS true, (a, b, c) AS true;
@@ -80,32 +70,47 @@ CREATE MACRO getdatabaseencoding() AS 'UTF8';
 CREATE MACRO array_upper(a, d) AS CASE WHEN d = 1 AND len(a) > 0 THEN len(a) END;
 CREATE MACRO array_lower(a, d) AS CASE WHEN d = 1 AND len(a) > 0 THEN 1 END;
 CREATE MACRO _pg_expandarray(a) AS unnest(list_transform(generate_series(1, len(a)), lambda __i: {'x': a[__i], 'n': __i}));
-CREATE MACRO current_setting(n) AS (SELECT __s.setting FROM main.__settings AS __s WHERE __s.name = lower(n)),
-  (n, m) AS (SELECT __s.setting FROM main.__settings AS __s WHERE __s.name = lower(n));
-"#,
+"#;
+
+/// The macros of one session (`current_schemas`, `pg_backend_pid()`, `current_setting`,
+/// …): temporary, so they are private to the DuckDB connection of one query.
+pub fn session(ctx: &Context) -> String {
+    let schemas: Vec<String> = ctx.search_path.iter().map(|s| quote(s)).collect();
+    let implicit: Vec<String> = std::iter::once(quote("pg_catalog"))
+        .chain(schemas.iter().cloned())
+        .collect();
+    let settings: Vec<String> = ctx
+        .settings
+        .iter()
+        .map(|(k, v)| format!("({}, {})", quote(k), quote(v)))
+        .collect();
+    let mut sql = String::from(
+        "CREATE TEMP TABLE __settings (name VARCHAR, setting VARCHAR);\n\
+         CREATE TEMP MACRO current_setting(n) AS (SELECT __s.setting FROM temp.main.__settings AS __s WHERE __s.name = lower(n)),\n\
+         (n, m) AS (SELECT __s.setting FROM temp.main.__settings AS __s WHERE __s.name = lower(n));\n",
     );
     sql.push_str(&format!(
-        "CREATE MACRO current_schemas(b) AS CASE WHEN b THEN [{}] ELSE CAST([{}] AS VARCHAR[]) END;\n",
+        "CREATE TEMP MACRO current_schemas(b) AS CASE WHEN b THEN [{}] ELSE CAST([{}] AS VARCHAR[]) END;\n",
         implicit.join(", "),
         schemas.join(", ")
     ));
     sql.push_str(&format!(
-        "CREATE MACRO current_schema() AS {};\n",
+        "CREATE TEMP MACRO current_schema() AS {};\n",
         ctx.search_path
             .first()
             .map(|s| quote(s))
             .unwrap_or_else(|| "CAST(NULL AS VARCHAR)".into())
     ));
     sql.push_str(&format!(
-        "CREATE MACRO pg_backend_pid() AS CAST({} AS INTEGER);\n",
+        "CREATE TEMP MACRO pg_backend_pid() AS CAST({} AS INTEGER);\n",
         ctx.backend_pid
     ));
     sql.push_str(&format!(
-        "CREATE MACRO txid_current() AS CAST({} AS BIGINT);\n",
+        "CREATE TEMP MACRO txid_current() AS CAST({} AS BIGINT);\n",
         ctx.txid
     ));
     sql.push_str(&format!(
-        "CREATE MACRO version() AS {};\n",
+        "CREATE TEMP MACRO version() AS {};\n",
         quote(&format!(
             "PostgreSQL {} on x86_64-pc-linux-gnu, compiled by rustc",
             ctx.server_version
@@ -113,7 +118,7 @@ CREATE MACRO current_setting(n) AS (SELECT __s.setting FROM main.__settings AS _
     ));
     if !settings.is_empty() {
         sql.push_str(&format!(
-            "INSERT INTO main.__settings VALUES {};\n",
+            "INSERT INTO temp.main.__settings VALUES {};\n",
             settings.join(", ")
         ));
     }

@@ -154,18 +154,53 @@ fn pg_arrays(batch: &RecordBatch) -> Result<RecordBatch, VirtualError> {
         .map_err(|e| VirtualError::Engine(e.to_string()))
 }
 
-/// Answers `sql` over the emulated catalog held in `catalog` (SQLite, as built by
-/// `wire::catalog`'s model).
+/// Catalogs kept loaded, most recently used first.
+const CACHED: usize = 4;
+
+/// Loaded catalogs by key (see [`answer`]); each is the root connection of a private
+/// in-memory DuckDB database, cloned per query.
+static CACHE: std::sync::Mutex<Vec<(u64, Connection)>> = std::sync::Mutex::new(Vec::new());
+
+/// A connection to the loaded catalog `key`, loading it with `load` when it is not cached.
+fn catalog_connection(
+    key: u64,
+    load: &dyn Fn() -> Result<rusqlite::Connection, String>,
+) -> Result<Connection, VirtualError> {
+    {
+        let mut cache = CACHE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(i) = cache.iter().position(|(k, _)| *k == key) {
+            let entry = cache.remove(i);
+            let conn = entry.1.try_clone().map_err(engine_err);
+            cache.insert(0, entry);
+            return conn;
+        }
+    }
+    let catalog = load().map_err(VirtualError::Engine)?;
+    let root = open()?;
+    load::copy_catalog(&catalog, &root)?;
+    root.execute_batch(macros::STATIC)
+        .map_err(|e| VirtualError::Engine(format!("macros: {e}")))?;
+    let conn = root.try_clone().map_err(engine_err)?;
+    let mut cache = CACHE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !cache.iter().any(|(k, _)| *k == key) {
+        cache.insert(0, (key, root));
+        cache.truncate(CACHED);
+    }
+    Ok(conn)
+}
+
+/// Answers `sql` over the emulated catalog `key` (a fingerprint of its contents); `load`
+/// builds it (SQLite, as `wire::catalog`'s model does) when it is not loaded yet.
 pub fn answer(
-    catalog: &rusqlite::Connection,
+    key: u64,
+    load: &dyn Fn() -> Result<rusqlite::Connection, String>,
     sql: &str,
     ctx: &Context<'_>,
 ) -> Result<Table, VirtualError> {
     let rewritten = rewrite::rewrite(sql, ctx)?;
-    let conn = open()?;
-    load::copy_catalog(catalog, &conn)?;
-    conn.execute_batch(&macros::definitions(ctx))
-        .map_err(|e| VirtualError::Engine(format!("macros: {e}")))?;
+    let conn = catalog_connection(key, load)?;
+    conn.execute_batch(&macros::session(ctx))
+        .map_err(|e| VirtualError::Engine(format!("session macros: {e}")))?;
     conn.execute_batch("SET search_path = 'main,pgc'")
         .map_err(engine_err)?;
     tracing::debug!(sql = %rewritten, "virtual catalog query");

@@ -213,6 +213,27 @@ impl Rewriter<'_> {
                 },
             }));
         }
+        // An array column cast to text: PostgreSQL's text form (`1 2` for the vectors,
+        // `{1,2}` for arrays), not DuckDB's `[1, 2]`.
+        if matches!(t, "text" | "varchar" | "name" | "character varying") {
+            let column = match unnest(inner) {
+                Expr::Identifier(i) => Some(fold(i)),
+                Expr::CompoundIdentifier(v) => v.last().map(fold),
+                _ => None,
+            };
+            if let Some(c) = column.filter(|c| load::is_array_column(c)) {
+                let sep = if load::is_zero_based(&c) { " " } else { "," };
+                let joined = call(
+                    "array_to_string",
+                    vec![inner.clone(), Expr::value(Value::SingleQuotedString(sep.into()))],
+                );
+                return Ok(Some(if sep == " " {
+                    joined
+                } else {
+                    expr(&format!("'{{' || {joined} || '}}'"))?
+                }));
+            }
+        }
         // Text shown of a `regX` value: the name.
         if matches!(t, "text" | "varchar" | "name" | "character varying") {
             if let Expr::Function(f) = unnest(inner) {

@@ -862,6 +862,12 @@ impl Translator<'_> {
 
     /// `'text'::regclass` and friends: the OID.
     fn reg_oid(&self, kind: &str, text: &str) -> Result<i64, String> {
+        // `'16392'::regclass` is that OID, as on PostgreSQL.
+        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+            if let Ok(oid) = text.parse::<i64>() {
+                return Ok(oid);
+            }
+        }
         let found = match kind {
             "regclass" => self.model.regclass(text),
             "regtype" => Model::regtype(text),
