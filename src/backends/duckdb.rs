@@ -11,8 +11,8 @@
 //! - Result batches are normalized ([`normalize_batch`]) to the Arrow types the rest of
 //!   dbguru understands.
 
-mod lease;
 mod keys;
+mod lease;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;

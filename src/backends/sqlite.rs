@@ -15,8 +15,8 @@
 //! The blocking-worker machinery in the second half of this file ([`Canceller`],
 //! [`spawn_query`], [`first_keyword`]) is shared with the DuckDB backend.
 
-mod lease;
 mod keys;
+mod lease;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

@@ -89,6 +89,13 @@ pub fn is_catalog_query(sql: &str) -> bool {
     }
 }
 
+/// Whether `sql` reads the catalog only through functions (`SELECT pg_backend_pid()`,
+/// `current_setting('…')`), naming no catalog table: on a PostgreSQL target such a query
+/// is relayed, so the database answers with its own values.
+pub fn functions_only(sql: &str) -> bool {
+    translate::functions_only(sql)
+}
+
 /// Answers a catalog query over `schemas`; `Err` carries a message for a 0A000 error.
 pub fn answer(sql: &str, schemas: &[CatalogSchema]) -> Result<Table, String> {
     answer_for(sql, schemas, &SessionFacts::default())

@@ -813,20 +813,22 @@ mod tests {
 
     #[test]
     fn ask_as_a_table_function() {
-        let ask = |q: &str, on: Option<Vec<&str>>, explain: bool, limit: Option<u64>| Command::AskTable {
-            ask: Box::new(Command::Ask {
-                question: Question::Literal(q.into()),
-                on: on.map(|v| v.into_iter().map(String::from).collect()),
-                explain,
-            }),
-            limit,
-        };
+        let ask =
+            |q: &str, on: Option<Vec<&str>>, explain: bool, limit: Option<u64>| Command::AskTable {
+                ask: Box::new(Command::Ask {
+                    question: Question::Literal(q.into()),
+                    on: on.map(|v| v.into_iter().map(String::from).collect()),
+                    explain,
+                }),
+                limit,
+            };
         assert_eq!(
             parse("SELECT * FROM dbguru.ask('how many orders?')").expect("parses"),
             ask("how many orders?", None, false, None)
         );
         assert_eq!(
-            parse("select *\nfrom DBGURU.ask('it''s', 'shop, warehouse') AS a\nLIMIT 1001;").expect("parses"),
+            parse("select *\nfrom DBGURU.ask('it''s', 'shop, warehouse') AS a\nLIMIT 1001;")
+                .expect("parses"),
             ask("it's", Some(vec!["shop", "warehouse"]), false, Some(1001))
         );
         assert_eq!(

@@ -655,7 +655,13 @@ impl Handler {
                 if let Some((schema, batches)) = probes::answer(&sql, &pc) {
                     return Ok(Outcome::Rows(schema, batches));
                 }
-                if catalog::is_catalog_query(&sql) {
+                let postgres_target = cfg
+                    .connections
+                    .iter()
+                    .any(|c| c.name == target && c.kind == crate::config::ConnectionKind::Postgres);
+                if catalog::is_catalog_query(&sql)
+                    && !(postgres_target && catalog::functions_only(&sql))
+                {
                     let (schemas, mut keys) =
                         tokio::join!(self.engine.catalog(&user), self.engine.catalog_keys(&user));
                     let schemas: Vec<catalog::CatalogSchema> = schemas
@@ -1510,4 +1516,3 @@ impl PgWireServerHandlers for Factory {
         self.cancel.clone()
     }
 }
-

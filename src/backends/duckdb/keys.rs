@@ -67,10 +67,12 @@ pub(super) fn introspect_keys(conn: &Connection) -> duckdb::Result<crate::keys::
         .collect::<duckdb::Result<Vec<_>>>()?;
     for (schema, table, name, unique, exprs) in rows {
         // `[status, "Created At"]`: plain (optionally quoted) column names only.
-        let Some(list) = exprs
-            .as_deref()
-            .and_then(|e| e.trim().strip_prefix('[')?.strip_suffix(']').map(str::to_string))
-        else {
+        let Some(list) = exprs.as_deref().and_then(|e| {
+            e.trim()
+                .strip_prefix('[')?
+                .strip_suffix(']')
+                .map(str::to_string)
+        }) else {
             continue;
         };
         let columns: Vec<String> = list
@@ -78,7 +80,9 @@ pub(super) fn introspect_keys(conn: &Connection) -> duckdb::Result<crate::keys::
             .map(|c| c.trim().trim_matches('\'').trim_matches('"').to_string())
             .collect();
         let plain = columns.iter().all(|c| {
-            !c.is_empty() && c.chars().all(|ch| ch.is_alphanumeric() || ch == '_' || ch == ' ')
+            !c.is_empty()
+                && c.chars()
+                    .all(|ch| ch.is_alphanumeric() || ch == '_' || ch == ' ')
         });
         if !plain {
             continue;
@@ -92,4 +96,3 @@ pub(super) fn introspect_keys(conn: &Connection) -> duckdb::Result<crate::keys::
     }
     Ok(out)
 }
-

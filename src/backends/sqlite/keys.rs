@@ -20,8 +20,7 @@ pub(super) fn introspect_keys(conn: &Connection) -> rusqlite::Result<crate::keys
     let mut idx = conn.prepare(
         "SELECT name, \"unique\" FROM pragma_index_list(?1) WHERE origin <> 'pk' AND partial = 0 ORDER BY name",
     )?;
-    let mut cols =
-        conn.prepare("SELECT name FROM pragma_index_info(?1) ORDER BY seqno")?;
+    let mut cols = conn.prepare("SELECT name FROM pragma_index_info(?1) ORDER BY seqno")?;
     for table in names {
         let rows = fks
             .query_map([&table], |r| {
@@ -61,7 +60,9 @@ pub(super) fn introspect_keys(conn: &Connection) -> rusqlite::Result<crate::keys
             out.foreign_keys.push(fk);
         }
         let indexes = idx
-            .query_map([&table], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+            .query_map([&table], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         for (name, unique) in indexes {
             let columns = cols
@@ -81,4 +82,3 @@ pub(super) fn introspect_keys(conn: &Connection) -> rusqlite::Result<crate::keys
     }
     Ok(out)
 }
-

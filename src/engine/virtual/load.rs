@@ -187,10 +187,7 @@ fn copy_table(
         .zip(&lists)
         .map(|((c, decl), l)| format!("\"{c}\" {}", l.unwrap_or_else(|| duck_type(decl))))
         .collect();
-    let mut sql = format!(
-        "CREATE TABLE {target}.\"{name}\" ({});\n",
-        ddl.join(", ")
-    );
+    let mut sql = format!("CREATE TABLE {target}.\"{name}\" ({});\n", ddl.join(", "));
     let mut stmt = src
         .prepare(&format!("SELECT * FROM \"{db}\".\"{name}\""))
         .map_err(sqlite_err)?;

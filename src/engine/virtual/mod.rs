@@ -167,7 +167,9 @@ fn catalog_connection(
     load: &dyn Fn() -> Result<rusqlite::Connection, String>,
 ) -> Result<Connection, VirtualError> {
     {
-        let mut cache = CACHE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut cache = CACHE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(i) = cache.iter().position(|(k, _)| *k == key) {
             let entry = cache.remove(i);
             let conn = entry.1.try_clone().map_err(engine_err);
@@ -181,7 +183,9 @@ fn catalog_connection(
     root.execute_batch(macros::STATIC)
         .map_err(|e| VirtualError::Engine(format!("macros: {e}")))?;
     let conn = root.try_clone().map_err(engine_err)?;
-    let mut cache = CACHE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut cache = CACHE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if !cache.iter().any(|(k, _)| *k == key) {
         cache.insert(0, (key, root));
         cache.truncate(CACHED);
@@ -221,10 +225,7 @@ pub fn answer(
     } else {
         batches
     };
-    let out: Vec<RecordBatch> = batches
-        .iter()
-        .map(pg_arrays)
-        .collect::<Result<_, _>>()?;
+    let out: Vec<RecordBatch> = batches.iter().map(pg_arrays).collect::<Result<_, _>>()?;
     let schema = out
         .first()
         .map(RecordBatch::schema)

@@ -13,10 +13,9 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    AccessExpr, BinaryOperator, CastKind, DataType, Expr, Function, FunctionArg,
-    FunctionArgExpr, FunctionArguments, Ident, ObjectName, ObjectNamePart, Query, Select,
-    SelectItem, SetExpr, Statement, Subscript, TableFactor, UnaryOperator, Value, VisitMut,
-    VisitorMut,
+    AccessExpr, BinaryOperator, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
+    FunctionArguments, Ident, ObjectName, ObjectNamePart, Query, Select, SelectItem, SetExpr,
+    Statement, Subscript, TableFactor, UnaryOperator, Value, VisitMut, VisitorMut,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
@@ -66,7 +65,13 @@ fn type_name(t: &DataType) -> String {
 fn is_reg_type(t: &str) -> bool {
     matches!(
         t,
-        "regclass" | "regtype" | "regnamespace" | "regrole" | "regproc" | "regprocedure" | "regoper"
+        "regclass"
+            | "regtype"
+            | "regnamespace"
+            | "regrole"
+            | "regproc"
+            | "regprocedure"
+            | "regoper"
     )
 }
 
@@ -183,7 +188,12 @@ impl Rewriter<'_> {
         *name = ObjectName::from(vec![Ident::new(target), Ident::with_quote('"', table)]);
     }
 
-    fn cast(&self, inner: &Expr, t: &str, data_type: &DataType) -> Result<Option<Expr>, VirtualError> {
+    fn cast(
+        &self,
+        inner: &Expr,
+        t: &str,
+        data_type: &DataType,
+    ) -> Result<Option<Expr>, VirtualError> {
         if is_reg_type(t) {
             if let Some(text) = string_of(inner) {
                 if matches!(t, "regproc" | "regprocedure" | "regoper") {
@@ -225,7 +235,10 @@ impl Rewriter<'_> {
                 let sep = if load::is_zero_based(&c) { " " } else { "," };
                 let joined = call(
                     "array_to_string",
-                    vec![inner.clone(), Expr::value(Value::SingleQuotedString(sep.into()))],
+                    vec![
+                        inner.clone(),
+                        Expr::value(Value::SingleQuotedString(sep.into())),
+                    ],
                 );
                 return Ok(Some(if sep == " " {
                     joined
@@ -247,14 +260,20 @@ impl Rewriter<'_> {
         // A string literal of a PostgreSQL array: a list.
         if let (DataType::Array(_), Some(text)) = (data_type, string_of(inner)) {
             let elem = t.trim_end_matches("[]");
-            let elems: Vec<String> = load::array_elements(text).iter().map(|e| quote(e)).collect();
+            let elems: Vec<String> = load::array_elements(text)
+                .iter()
+                .map(|e| quote(e))
+                .collect();
             let duck = match elem {
                 "int2" | "smallint" => "SMALLINT[]",
                 "int4" | "int" | "integer" => "INTEGER[]",
                 "int8" | "bigint" | "oid" => "BIGINT[]",
                 _ => "VARCHAR[]",
             };
-            return Ok(Some(expr(&format!("CAST([{}] AS {duck})", elems.join(", ")))?));
+            return Ok(Some(expr(&format!(
+                "CAST([{}] AS {duck})",
+                elems.join(", ")
+            ))?));
         }
         let replace = |dt: DataType| Expr::Cast {
             kind: CastKind::Cast,
@@ -272,7 +291,10 @@ impl Rewriter<'_> {
             | "name"
             | "aclitem" => Some(replace(DataType::Varchar(None))),
             "information_schema.cardinal_number" => Some(replace(DataType::Integer(None))),
-            "information_schema.time_stamp" => Some(replace(DataType::Timestamp(None, sqlparser::ast::TimezoneInfo::None))),
+            "information_schema.time_stamp" => Some(replace(DataType::Timestamp(
+                None,
+                sqlparser::ast::TimezoneInfo::None,
+            ))),
             "oid" | "xid" | "regconfig" => Some(replace(DataType::BigInt(None))),
             _ => None,
         })
@@ -411,8 +433,10 @@ impl Rewriter<'_> {
             }
             Expr::AnyOp { right, .. } | Expr::AllOp { right, .. } => {
                 if let Some(text) = string_of(right) {
-                    let elems: Vec<String> =
-                        load::array_elements(text).iter().map(|e| quote(e)).collect();
+                    let elems: Vec<String> = load::array_elements(text)
+                        .iter()
+                        .map(|e| quote(e))
+                        .collect();
                     **right = expr(&format!("[{}]", elems.join(", ")))?;
                 }
                 None
@@ -435,7 +459,9 @@ impl Rewriter<'_> {
             Expr::CompoundFieldAccess { root, access_chain } => {
                 let zero = match unnest(root) {
                     Expr::Identifier(i) => load::is_zero_based(&fold(i)),
-                    Expr::CompoundIdentifier(v) => v.last().is_some_and(|i| load::is_zero_based(&fold(i))),
+                    Expr::CompoundIdentifier(v) => {
+                        v.last().is_some_and(|i| load::is_zero_based(&fold(i)))
+                    }
                     _ => false,
                 };
                 if zero {
@@ -541,10 +567,14 @@ pub fn rewrite(sql: &str, ctx: &Context<'_>) -> Result<String, VirtualError> {
     let mut stmts = Parser::parse_sql(&PostgreSqlDialect {}, sql)
         .map_err(|e| VirtualError::Unsupported(format!("it does not parse ({e})")))?;
     if stmts.len() != 1 {
-        return Err(VirtualError::Unsupported("expected exactly one statement".into()));
+        return Err(VirtualError::Unsupported(
+            "expected exactly one statement".into(),
+        ));
     }
     let Some(Statement::Query(mut query)) = stmts.pop() else {
-        return Err(VirtualError::Unsupported("only SELECT can read the catalog".into()));
+        return Err(VirtualError::Unsupported(
+            "only SELECT can read the catalog".into(),
+        ));
     };
     // Output names as PostgreSQL gives them, from the query as written.
     let names: Vec<Option<String>> = top_select(&mut query)
@@ -582,13 +612,18 @@ pub fn rewrite(sql: &str, ctx: &Context<'_>) -> Result<String, VirtualError> {
             // An int2vector/oidvector shown: PostgreSQL's text form (`1 2`).
             let vector = match unnest(e) {
                 Expr::Identifier(i) => load::is_zero_based(&fold(i)),
-                Expr::CompoundIdentifier(v) => v.last().is_some_and(|i| load::is_zero_based(&fold(i))),
+                Expr::CompoundIdentifier(v) => {
+                    v.last().is_some_and(|i| load::is_zero_based(&fold(i)))
+                }
                 _ => false,
             };
             if vector {
                 *e = call(
                     "array_to_string",
-                    vec![e.clone(), Expr::value(Value::SingleQuotedString(" ".into()))],
+                    vec![
+                        e.clone(),
+                        Expr::value(Value::SingleQuotedString(" ".into())),
+                    ],
                 );
             }
             if let (SelectItem::UnnamedExpr(e), Some(n)) = (&*item, name) {

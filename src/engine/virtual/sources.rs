@@ -17,9 +17,8 @@ impl crate::engine::Engine {
             .iter()
             .filter(|c| user.may_use(&c.cfg.name))
             .map(|c| async move {
-                let r =
-                    tokio::time::timeout(Duration::from_secs(10), c.backend.introspect_keys())
-                        .await;
+                let r = tokio::time::timeout(Duration::from_secs(10), c.backend.introspect_keys())
+                    .await;
                 (c.cfg.name.clone(), r)
             });
         futures::future::join_all(futs)

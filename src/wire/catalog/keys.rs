@@ -119,7 +119,10 @@ pub fn fill(model: &Model, schemas: &[CatalogSchema], conn: &Connection) -> rusq
             )?;
             conn.execute(
                 "INSERT INTO main.__regclass (oid, name) VALUES (?1, ?2)",
-                params![oid, format!("{}.{}", quote_ident(&s.name), quote_ident(&ix.name))],
+                params![
+                    oid,
+                    format!("{}.{}", quote_ident(&s.name), quote_ident(&ix.name))
+                ],
             )?;
             conn.execute(
                 "INSERT INTO pg_catalog.pg_indexes (schemaname, tablename, indexname, indexdef) VALUES (?1, ?2, ?3, ?4)",
@@ -151,9 +154,11 @@ pub fn fill(model: &Model, schemas: &[CatalogSchema], conn: &Connection) -> rusq
             if nums.is_empty() || nums.len() != ref_nums.len() {
                 continue;
             }
-            let name = fk.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| {
-                format!("{}_{}_fkey", t.name, fk.columns.join("_"))
-            });
+            let name = fk
+                .name
+                .clone()
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| format!("{}_{}_fkey", t.name, fk.columns.join("_")));
             if !names.insert(name.clone()) {
                 continue;
             }
@@ -185,7 +190,12 @@ pub fn fill(model: &Model, schemas: &[CatalogSchema], conn: &Connection) -> rusq
             };
             let child_cols = col_names(t, &nums);
             let parent_cols = col_names(parent, &ref_nums);
-            let q = |v: &[String]| v.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
+            let q = |v: &[String]| {
+                v.iter()
+                    .map(|c| quote_ident(c))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
             let def = format!(
                 "FOREIGN KEY ({}) REFERENCES {}({})",
                 q(&child_cols),

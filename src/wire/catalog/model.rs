@@ -527,8 +527,7 @@ impl Model {
         conn.execute_batch(DDL)
             .map_err(|e| format!("catalog DDL: {e}"))?;
         self.fill(&conn).map_err(|e| format!("catalog rows: {e}"))?;
-        super::keys::fill(self, &self.schemas, &conn)
-            .map_err(|e| format!("catalog keys: {e}"))?;
+        super::keys::fill(self, &self.schemas, &conn).map_err(|e| format!("catalog keys: {e}"))?;
         conn.execute_batch("PRAGMA query_only = ON;")
             .map_err(|e| e.to_string())?;
         Ok(conn)

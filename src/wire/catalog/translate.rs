@@ -69,6 +69,17 @@ fn name_parts(n: &ObjectName) -> Vec<String> {
 
 /// Whether the one query in `sql` reads the catalog; `None` when it does not parse.
 pub fn references_catalog(sql: &str) -> Option<bool> {
+    catalog_use(sql).map(|(tables, functions_only)| tables || functions_only)
+}
+
+/// Whether `sql` reads the catalog through functions only (`SELECT pg_backend_pid()`,
+/// `SELECT * FROM unnest(current_schemas(true))`), naming no catalog table.
+pub fn functions_only(sql: &str) -> bool {
+    matches!(catalog_use(sql), Some((false, true)))
+}
+
+/// `(names a catalog table, calls catalog functions and reads no relation)`.
+fn catalog_use(sql: &str) -> Option<(bool, bool)> {
     // Past the statement bounds: not a catalog query, so the guard refuses it with
     // 54000/54001. Past only the translator's tighter bounds: cannot tell.
     // A call of a function the guard refuses (`pg_catalog.set_config`, ...) is left to
@@ -76,11 +87,11 @@ pub fn references_catalog(sql: &str) -> Option<bool> {
     if crate::sql::limits::check(sql).is_err()
         || crate::engine::guard::calls_forbidden_function(sql, crate::backends::Dialect::Postgres)
     {
-        return Some(false);
+        return Some((false, false));
     }
     let stmts = parse(sql).ok()?;
     let [Statement::Query(q)] = stmts.as_slice() else {
-        return Some(false);
+        return Some((false, false));
     };
     let ctes = cte_names(q);
     struct Finder<'a> {
@@ -140,7 +151,7 @@ pub fn references_catalog(sql: &str) -> Option<bool> {
         catalog_function: false,
     };
     let _ = q.visit(&mut f);
-    Some(f.catalog || (f.relations == 0 && f.catalog_function))
+    Some((f.catalog, f.relations == 0 && f.catalog_function))
 }
 
 /// Functions that read the catalog: a query calling one (and reading no other relation) is
