@@ -169,7 +169,7 @@ pub fn answer_for(
     };
     crate::engine::r#virtual::answer(key, &load, sql, &ctx).map_err(|e| {
         tracing::debug!(sql = %sql, sqlite = %first, virtual_engine = %e, "catalog query refused");
-        format!("dbguru cannot answer this catalog query: {e}")
+        format!("dbguru cannot answer this catalog query: {first} (virtual catalog engine: {e})")
     })
 }
 

@@ -41,8 +41,11 @@ pub(super) fn introspect_keys(conn: &Connection) -> duckdb::Result<crate::keys::
             .collect()
     };
     for (schema, table, name, cols, parent, ref_cols) in rows {
+        // DuckDB generates names like `t_col_col_fkey`; PostgreSQL's default for an
+        // unnamed key (`t_col_fkey`) is what clients compare against.
+        let _ = name;
         out.foreign_keys.push(ForeignKey {
-            name,
+            name: None,
             table: qualify(schema.clone(), table),
             columns: split(&cols),
             ref_table: qualify(schema, parent),
