@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod engine;
 pub mod http;
+pub mod keys;
 pub mod llm;
 pub mod pgtypes;
 pub mod server;

@@ -193,6 +193,7 @@ fn catalog_schemas() -> Vec<catalog::CatalogSchema> {
         nullable: true,
     };
     vec![catalog::CatalogSchema {
+        keys: Default::default(),
         name: "shop".into(),
         schema: SchemaInfo {
             database: "shop".into(),

@@ -11,6 +11,7 @@
 //! - Result batches are normalized ([`normalize_batch`]) to the Arrow types the rest of
 //!   dbguru understands.
 
+mod keys;
 mod lease;
 
 use std::collections::{HashMap, HashSet};
@@ -186,6 +187,10 @@ impl Backend for DuckdbBackend {
         let database = self.database.clone();
         self.with_conn(move |conn| introspect_tables(conn, database))
             .await
+    }
+
+    async fn introspect_keys(&self) -> Result<crate::keys::KeyInfo, BackendError> {
+        self.with_conn(keys::introspect_keys).await
     }
 
     async fn query(&self, sql: &str, opts: &QueryOptions) -> Result<QueryResult, BackendError> {

@@ -225,6 +225,11 @@ pub trait Backend: Send + Sync {
     /// Tables, columns, types and primary keys.
     async fn introspect(&self) -> Result<SchemaInfo, BackendError>;
 
+    /// Foreign keys and (non-primary) indexes; a backend that cannot tell returns none.
+    async fn introspect_keys(&self) -> Result<crate::keys::KeyInfo, BackendError> {
+        Ok(crate::keys::KeyInfo::default())
+    }
+
     /// Runs one statement. Row-returning statements stream; the stream yields at most
     /// `opts.row_limit` rows and the database is not asked for more.
     async fn query(&self, sql: &str, opts: &QueryOptions) -> Result<QueryResult, BackendError>;

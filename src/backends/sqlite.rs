@@ -15,6 +15,7 @@
 //! The blocking-worker machinery in the second half of this file ([`Canceller`],
 //! [`spawn_query`], [`first_keyword`]) is shared with the DuckDB backend.
 
+mod keys;
 mod lease;
 
 use std::path::PathBuf;
@@ -116,6 +117,10 @@ impl Backend for SqliteBackend {
         let database = self.database.clone();
         self.with_conn(move |conn| introspect_tables(conn, database))
             .await
+    }
+
+    async fn introspect_keys(&self) -> Result<crate::keys::KeyInfo, BackendError> {
+        self.with_conn(keys::introspect_keys).await
     }
 
     async fn query(&self, sql: &str, opts: &QueryOptions) -> Result<QueryResult, BackendError> {

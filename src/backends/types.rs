@@ -22,6 +22,11 @@ use super::BackendError;
 /// Field metadata key naming the PostgreSQL type of a Utf8 column that is not plain text.
 pub const PG_TYPE_KEY: &str = "dbguru.pg_type";
 
+/// Arrow field metadata key holding a PostgreSQL type OID for a text column whose values
+/// are already in that type's text form (array columns of the virtual catalog: `1009`
+/// for `text[]`); such a column is always sent in text format.
+pub const PG_OID_KEY: &str = "dbguru.pg_oid";
+
 /// Rows per Arrow batch produced by the row-oriented backends.
 pub const BATCH_ROWS: usize = 1024;
 

@@ -15,6 +15,7 @@ pub mod route;
 pub mod settings;
 pub mod turn;
 pub mod tx;
+pub mod r#virtual;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

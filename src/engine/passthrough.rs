@@ -397,7 +397,15 @@ impl PreparedSql<'_> {
         r: Result<QueryResult, backends::BackendError>,
     ) -> Result<SqlOutcome, EngineError> {
         match r {
-            Ok(QueryResult::Rows(s)) => Ok(SqlOutcome::Rows(s)),
+            Ok(QueryResult::Rows(mut s)) => {
+                // `count(*)` is `count`, as PostgreSQL names it (issue 11).
+                s.schema = super::r#virtual::names::rename(
+                    &s.schema,
+                    &self.sql,
+                    self.conn.backend.dialect(),
+                );
+                Ok(SqlOutcome::Rows(s))
+            }
             Ok(QueryResult::Command { tag, rows }) => Ok(SqlOutcome::Command { tag, rows }),
             Err(error) => Err(EngineError::Backend {
                 connection: self.conn.cfg.name.clone(),

@@ -38,6 +38,7 @@
 //! Source type names map to built-in PostgreSQL types with [`pg_type_of_decl`].
 
 mod exec;
+mod keys;
 mod model;
 mod regex;
 mod translate;
@@ -54,6 +55,8 @@ pub struct CatalogSchema {
     pub name: String,
     /// Its tables.
     pub schema: SchemaInfo,
+    /// Its foreign keys and secondary indexes.
+    pub keys: crate::keys::KeyInfo,
 }
 
 /// Whether `sql` reads the PostgreSQL catalog: a single query that names a relation of
@@ -71,6 +74,9 @@ pub fn is_catalog_query(sql: &str) -> bool {
         "to_reg",
         "format_type",
         "_description",
+        "current_schemas",
+        "txid_current",
+        "current_setting",
     ];
     if !hints.iter().any(|h| l.contains(h)) {
         return false;
@@ -83,13 +89,88 @@ pub fn is_catalog_query(sql: &str) -> bool {
     }
 }
 
+/// Whether `sql` reads the catalog only through functions (`SELECT pg_backend_pid()`,
+/// `current_setting('…')`), naming no catalog table: on a PostgreSQL target such a query
+/// is relayed, so the database answers with its own values.
+pub fn functions_only(sql: &str) -> bool {
+    translate::functions_only(sql)
+}
+
 /// Answers a catalog query over `schemas`; `Err` carries a message for a 0A000 error.
 pub fn answer(sql: &str, schemas: &[CatalogSchema]) -> Result<Table, String> {
+    answer_for(sql, schemas, &SessionFacts::default())
+}
+
+/// Facts of the client's session a catalog query may read (`current_schemas`,
+/// `pg_backend_pid()`, `current_setting(…)`, `current_user`).
+#[derive(Debug, Clone, Default)]
+pub struct SessionFacts {
+    /// Login user.
+    pub user: String,
+    /// The search path, the target connection first.
+    pub search_path: Vec<String>,
+    /// The process id sent to the client in BackendKeyData.
+    pub backend_pid: i32,
+    /// Reported server version.
+    pub server_version: String,
+    /// Run-time parameters by lower-case name.
+    pub settings: Vec<(String, String)>,
+}
+
+/// Answers a catalog query over `schemas` for a session. The SQLite translation answers
+/// what it can; a query it refuses (arrays, set-returning functions, `array_agg(… ORDER
+/// BY …)`, session functions) runs on the virtual catalog engine (embedded DuckDB, see
+/// `engine::virtual`). `Err` carries a message for a 0A000 error.
+pub fn answer_for(
+    sql: &str,
+    schemas: &[CatalogSchema],
+    facts: &SessionFacts,
+) -> Result<Table, String> {
     let model = model::Model::new(schemas);
-    let plan = translate::translate(sql, &model)
-        .map_err(|e| format!("dbguru cannot answer this catalog query: {e}"))?;
-    tracing::debug!(sql = %sql, plan = ?plan, "catalog query");
-    exec::run(&model, &plan).map_err(|e| format!("dbguru cannot answer this catalog query: {e}"))
+    let first = match translate::translate(sql, &model) {
+        Ok(plan) => {
+            tracing::debug!(sql = %sql, plan = ?plan, "catalog query");
+            match exec::run(&model, &plan) {
+                Ok(t) => return Ok(t),
+                Err(e) => e,
+            }
+        }
+        Err(e) => e,
+    };
+    // The catalog's fingerprint: what it is built from.
+    let key = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        format!("{schemas:?}").hash(&mut h);
+        h.finish()
+    };
+    let load = || model.database();
+    let reg = |kind: &str, text: &str| match kind {
+        // `'16392'::regclass` is that OID, as on PostgreSQL.
+        _ if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => text.parse().ok(),
+        "regclass" => model.regclass(text),
+        "regtype" => model::Model::regtype(text),
+        "regnamespace" => model.regnamespace(text),
+        "regrole" => (text == model::OWNER_NAME).then_some(model::OWNER_OID),
+        _ => None,
+    };
+    let ctx = crate::engine::r#virtual::Context {
+        user: if facts.user.is_empty() {
+            model::OWNER_NAME
+        } else {
+            &facts.user
+        },
+        search_path: facts.search_path.clone(),
+        backend_pid: facts.backend_pid,
+        txid: i64::from(facts.backend_pid.unsigned_abs()) + 1_000,
+        server_version: &facts.server_version,
+        settings: facts.settings.clone(),
+        reg_oid: &reg,
+    };
+    crate::engine::r#virtual::answer(key, &load, sql, &ctx).map_err(|e| {
+        tracing::debug!(sql = %sql, sqlite = %first, virtual_engine = %e, "catalog query refused");
+        format!("dbguru cannot answer this catalog query: {first} (virtual catalog engine: {e})")
+    })
 }
 
 /// A source column type as PostgreSQL presents it.

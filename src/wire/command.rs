@@ -62,8 +62,92 @@ pub enum Command {
     Discard,
     /// `DEALLOCATE [PREPARE] name | ALL`: acknowledged (prepared statements live in the protocol layer).
     Deallocate,
+    /// `SELECT * FROM dbguru.ask('question' [, 'a, b']) [AS x] [LIMIT n]` (and
+    /// `dbguru.explain_ask`): the `ASK` in `ask`, for SQL editors that parse what they send
+    /// (Superset SQL Lab, Metabase, DBeaver); at most `limit` rows of its answer.
+    AskTable {
+        /// The equivalent `Command::Ask`.
+        ask: Box<Command>,
+        /// `LIMIT n` of the wrapping SELECT.
+        limit: Option<u64>,
+    },
     /// Anything else: SQL for the target connection (or a catalog probe).
     Sql(String),
+}
+
+/// `SELECT * FROM dbguru.ask('question' [, 'connections']) [[AS] alias] [LIMIT n]`, or
+/// `None` when `toks` is not that shape (it is then ordinary SQL).
+fn parse_ask_table(toks: &[Tok]) -> Option<Command> {
+    let word = |t: Option<&Tok>, w: &str| word_is(t, w);
+    if !(word(toks.first(), "select")
+        && matches!(toks.get(1), Some(Tok::Punct('*')))
+        && word(toks.get(2), "from"))
+    {
+        return None;
+    }
+    // The lexer keeps `dbguru.ask` as one word.
+    let explain = match toks.get(3) {
+        Some(Tok::Word(w)) if w.eq_ignore_ascii_case("dbguru.ask") => false,
+        Some(Tok::Word(w)) if w.eq_ignore_ascii_case("dbguru.explain_ask") => true,
+        _ => return None,
+    };
+    let mut i = 4;
+    if !matches!(toks.get(i), Some(Tok::Punct('('))) {
+        return None;
+    }
+    i += 1;
+    let question = match toks.get(i) {
+        Some(Tok::Str(s)) => Question::Literal(s.clone()),
+        Some(Tok::Param(n)) => Question::Param(*n),
+        _ => return None,
+    };
+    i += 1;
+    let mut on = None;
+    if matches!(toks.get(i), Some(Tok::Punct(','))) {
+        let Some(Tok::Str(list)) = toks.get(i + 1) else {
+            return None;
+        };
+        let names: Vec<String> = list
+            .split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect();
+        if names.is_empty() {
+            return None;
+        }
+        on = Some(names);
+        i += 2;
+    }
+    if !matches!(toks.get(i), Some(Tok::Punct(')'))) {
+        return None;
+    }
+    i += 1;
+    if word(toks.get(i), "as") {
+        i += 1;
+    }
+    if matches!(toks.get(i), Some(Tok::Word(w) | Tok::Quoted(w)) if !w.eq_ignore_ascii_case("limit"))
+    {
+        i += 1;
+    }
+    let mut limit = None;
+    if word(toks.get(i), "limit") {
+        let Some(Tok::Num(n)) = toks.get(i + 1) else {
+            return None;
+        };
+        limit = Some(n.parse::<u64>().ok()?);
+        i += 2;
+    }
+    if i != toks.len() {
+        return None;
+    }
+    Some(Command::AskTable {
+        ask: Box::new(Command::Ask {
+            question,
+            on,
+            explain,
+        }),
+        limit,
+    })
 }
 
 /// A statement that cannot be parsed.
@@ -488,6 +572,13 @@ pub fn parse(stmt: &str) -> Result<Command, SyntaxError> {
             .is_some_and(|w| w.eq_ignore_ascii_case("ask"))
     };
     match first.as_str() {
+        "select"
+            if trimmed.to_ascii_lowercase().contains("dbguru.ask")
+                || trimmed.to_ascii_lowercase().contains("dbguru.explain_ask") =>
+        {
+            let toks = lex(trimmed)?;
+            Ok(parse_ask_table(&toks).unwrap_or_else(|| Command::Sql(trimmed.to_string())))
+        }
         "ask" => {
             let toks = lex(trimmed)?;
             parse_ask(&toks[1..], false)
@@ -718,5 +809,36 @@ mod tests {
         );
         assert!(split_statements("ASK 'oops").is_err());
         assert_eq!(split_statements(";;").expect("ok"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn ask_as_a_table_function() {
+        let ask =
+            |q: &str, on: Option<Vec<&str>>, explain: bool, limit: Option<u64>| Command::AskTable {
+                ask: Box::new(Command::Ask {
+                    question: Question::Literal(q.into()),
+                    on: on.map(|v| v.into_iter().map(String::from).collect()),
+                    explain,
+                }),
+                limit,
+            };
+        assert_eq!(
+            parse("SELECT * FROM dbguru.ask('how many orders?')").expect("parses"),
+            ask("how many orders?", None, false, None)
+        );
+        assert_eq!(
+            parse("select *\nfrom DBGURU.ask('it''s', 'shop, warehouse') AS a\nLIMIT 1001;")
+                .expect("parses"),
+            ask("it's", Some(vec!["shop", "warehouse"]), false, Some(1001))
+        );
+        assert_eq!(
+            parse("SELECT * FROM dbguru.explain_ask('total revenue')").expect("parses"),
+            ask("total revenue", None, true, None)
+        );
+        // Anything else naming it is SQL (the catalog or the target answers).
+        assert!(matches!(
+            parse("SELECT source_db FROM dbguru.ask('x')").expect("parses"),
+            Command::Sql(_)
+        ));
     }
 }

@@ -39,10 +39,26 @@ pub fn shape(schema: &Schema, format: &Format) -> RowShape {
     let mut binary = Vec::with_capacity(schema.fields().len());
     for (i, f) in schema.fields().iter().enumerate() {
         let t = PgType::of_field(f);
-        let fmt = format.format_for(i);
+        let mut fmt = format.format_for(i);
+        // A text column carrying another type's text form (an array): announced as that
+        // type, always in text format.
+        let oid_type = f
+            .metadata()
+            .get(crate::backends::types::PG_OID_KEY)
+            .and_then(|o| o.parse::<u32>().ok())
+            .and_then(Type::from_oid);
+        if oid_type.is_some() {
+            fmt = FieldFormat::Text;
+        }
         fields.push(
-            FieldInfo::new(f.name().clone(), None, None, wire_type(t), fmt)
-                .with_type_size(t.typlen()),
+            FieldInfo::new(
+                f.name().clone(),
+                None,
+                None,
+                oid_type.unwrap_or_else(|| wire_type(t)),
+                fmt,
+            )
+            .with_type_size(t.typlen()),
         );
         types.push(t);
         binary.push(fmt == FieldFormat::Binary);

@@ -5,6 +5,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod auth;
+mod bi;
 mod block;
 pub mod catalog;
 pub mod command;
@@ -94,6 +95,13 @@ impl QueryParser for Parser {
                 question: Question::Param(n),
                 ..
             }) => vec![Type::TEXT; *n],
+            Ok(Command::AskTable { ask, .. }) => match ask.as_ref() {
+                Command::Ask {
+                    question: Question::Param(n),
+                    ..
+                } => vec![Type::TEXT; *n],
+                _ => vec![],
+            },
             _ => count_params(&stmt.sql)
                 .map(|n| vec![Type::TEXT; n])
                 .unwrap_or_default(),
@@ -398,6 +406,13 @@ impl Handler {
         let cfg = self.engine.config.clone();
         let target = session.target_connection(&cfg, &user).unwrap_or_default();
         match cmd {
+            Command::AskTable { ask, limit } => {
+                let outcome = Box::pin(self.execute_command(client, *ask, params)).await?;
+                Ok(match limit {
+                    Some(n) => bi::limit_outcome(outcome, n),
+                    None => outcome,
+                })
+            }
             Command::Ask {
                 question,
                 on,
@@ -598,14 +613,26 @@ impl Handler {
                 if let Some((schema, batches)) = probes::answer(&sql, &pc) {
                     return Ok(Outcome::Rows(schema, batches));
                 }
-                if catalog::is_catalog_query(&sql) {
-                    let schemas = self.engine.catalog(&user).await;
+                let postgres_target = cfg
+                    .connections
+                    .iter()
+                    .any(|c| c.name == target && c.kind == crate::config::ConnectionKind::Postgres);
+                if catalog::is_catalog_query(&sql)
+                    && !(postgres_target && catalog::functions_only(&sql))
+                {
+                    let (schemas, mut keys) =
+                        tokio::join!(self.engine.catalog(&user), self.engine.catalog_keys(&user));
                     let schemas: Vec<catalog::CatalogSchema> = schemas
                         .into_iter()
-                        .map(|(name, schema)| catalog::CatalogSchema { name, schema })
+                        .map(|(name, schema)| catalog::CatalogSchema {
+                            keys: keys.remove(&name).unwrap_or_default(),
+                            name,
+                            schema,
+                        })
                         .collect();
                     let sql = interpolate(&sql, params, crate::backends::Dialect::Postgres);
-                    return match catalog::answer(&sql, &schemas) {
+                    let facts = bi::catalog_facts(client, &session, &pc);
+                    return match catalog::answer_for(&sql, &schemas, &facts) {
                         Ok((schema, batches)) => Ok(Outcome::Rows(schema, batches)),
                         Err(msg) => Err(error("0A000", msg, None)),
                     };
@@ -1262,7 +1289,7 @@ impl Handler {
         let session = Self::snapshot(&self.slot(client));
         match &stmt.command {
             Ok(Command::Show { .. }) => true,
-            Ok(Command::Ask { .. }) => !session.allow_write,
+            Ok(Command::Ask { .. } | Command::AskTable { .. }) => !session.allow_write,
             Ok(Command::Sql(sql)) if is_proxy_answered(sql) => true,
             Ok(Command::Sql(sql)) => self.user_config(&session.user).is_ok_and(|user| {
                 self.engine
@@ -1353,10 +1380,14 @@ impl Handler {
         if !self.only_reads(client, stmt) {
             return Ok(None);
         }
+        let inner = match &cmd {
+            Command::AskTable { ask, .. } => ask.as_ref(),
+            other => other,
+        };
         if let Command::Ask {
             question: Question::Param(_),
             ..
-        } = &cmd
+        } = inner
         {
             return Ok(None);
         }

@@ -30,6 +30,7 @@
 
 mod decode;
 mod grants;
+mod keys;
 mod lease;
 mod tls;
 
@@ -198,6 +199,18 @@ impl MysqlBackend {
 impl Backend for MysqlBackend {
     fn dialect(&self) -> Dialect {
         Dialect::Mysql
+    }
+
+    async fn introspect_keys(&self) -> Result<crate::keys::KeyInfo, BackendError> {
+        let work = async {
+            let mut conn = self.conn().await?;
+            keys::introspect_keys(&mut conn)
+                .await
+                .map_err(|e| my_error(e, INTROSPECT_TIMEOUT, &self.secrets))
+        };
+        tokio::time::timeout(INTROSPECT_TIMEOUT, work)
+            .await
+            .unwrap_or(Err(BackendError::Timeout(INTROSPECT_TIMEOUT)))
     }
 
     async fn introspect(&self) -> Result<SchemaInfo, BackendError> {

@@ -46,6 +46,7 @@
 mod decode;
 mod errors;
 mod job;
+mod keys;
 mod lease;
 pub mod relay;
 mod text;
@@ -245,6 +246,18 @@ impl Backend for PostgresBackend {
             }
             tables.sort_by(|a, b| a.name.cmp(&b.name));
             Ok(SchemaInfo { database, tables })
+        };
+        tokio::time::timeout(INTROSPECT_TIMEOUT, work)
+            .await
+            .unwrap_or(Err(BackendError::Timeout(INTROSPECT_TIMEOUT)))
+    }
+
+    async fn introspect_keys(&self) -> Result<crate::keys::KeyInfo, BackendError> {
+        let work = async {
+            let client = self.client().await?;
+            keys::introspect_keys(&client)
+                .await
+                .map_err(|e| pg_error(e, INTROSPECT_TIMEOUT, &self.secrets))
         };
         tokio::time::timeout(INTROSPECT_TIMEOUT, work)
             .await

@@ -216,6 +216,8 @@ pub struct Model {
     pub namespaces: Vec<Namespace>,
     /// Tables and their primary-key indexes.
     pub relations: Vec<Relation>,
+    /// The schemas it was built from (their keys and indexes fill the catalog too).
+    pub schemas: Vec<CatalogSchema>,
 }
 
 /// FNV-1a: a stable hash, so OIDs survive restarts and other tables coming and going.
@@ -423,6 +425,7 @@ impl Model {
         Model {
             namespaces,
             relations,
+            schemas: schemas.to_vec(),
         }
     }
 
@@ -524,6 +527,7 @@ impl Model {
         conn.execute_batch(DDL)
             .map_err(|e| format!("catalog DDL: {e}"))?;
         self.fill(&conn).map_err(|e| format!("catalog rows: {e}"))?;
+        super::keys::fill(self, &self.schemas, &conn).map_err(|e| format!("catalog keys: {e}"))?;
         conn.execute_batch("PRAGMA query_only = ON;")
             .map_err(|e| e.to_string())?;
         Ok(conn)
@@ -903,7 +907,6 @@ pub const EMPTY_TABLES: &[&str] = &[
     "pg_views",
     "check_constraints",
     "parameters",
-    "referential_constraints",
     "routines",
     "sequences",
     "triggers",

@@ -69,6 +69,17 @@ fn name_parts(n: &ObjectName) -> Vec<String> {
 
 /// Whether the one query in `sql` reads the catalog; `None` when it does not parse.
 pub fn references_catalog(sql: &str) -> Option<bool> {
+    catalog_use(sql).map(|(tables, functions_only)| tables || functions_only)
+}
+
+/// Whether `sql` reads the catalog through functions only (`SELECT pg_backend_pid()`,
+/// `SELECT * FROM unnest(current_schemas(true))`), naming no catalog table.
+pub fn functions_only(sql: &str) -> bool {
+    matches!(catalog_use(sql), Some((false, true)))
+}
+
+/// `(names a catalog table, calls catalog functions and reads no relation)`.
+fn catalog_use(sql: &str) -> Option<(bool, bool)> {
     // Past the statement bounds: not a catalog query, so the guard refuses it with
     // 54000/54001. Past only the translator's tighter bounds: cannot tell.
     // A call of a function the guard refuses (`pg_catalog.set_config`, ...) is left to
@@ -76,11 +87,11 @@ pub fn references_catalog(sql: &str) -> Option<bool> {
     if crate::sql::limits::check(sql).is_err()
         || crate::engine::guard::calls_forbidden_function(sql, crate::backends::Dialect::Postgres)
     {
-        return Some(false);
+        return Some((false, false));
     }
     let stmts = parse(sql).ok()?;
     let [Statement::Query(q)] = stmts.as_slice() else {
-        return Some(false);
+        return Some((false, false));
     };
     let ctes = cte_names(q);
     struct Finder<'a> {
@@ -92,8 +103,13 @@ pub fn references_catalog(sql: &str) -> Option<bool> {
     impl Visitor for Finder<'_> {
         type Break = ();
         fn pre_visit_relation(&mut self, relation: &ObjectName) -> ControlFlow<()> {
-            self.relations += 1;
             let parts = name_parts(relation);
+            if let [name] | [_, name] = parts.as_slice() {
+                if CATALOG_TABLE_FUNCTIONS.contains(&name.as_str()) {
+                    return ControlFlow::Continue(());
+                }
+            }
+            self.relations += 1;
             let hit = match parts.as_slice() {
                 [name] => !self.ctes.contains(name) && model::is_catalog_table(name),
                 [schema, _] | [_, schema, _] => {
@@ -135,7 +151,7 @@ pub fn references_catalog(sql: &str) -> Option<bool> {
         catalog_function: false,
     };
     let _ = q.visit(&mut f);
-    Some(f.catalog || (f.relations == 0 && f.catalog_function))
+    Some((f.catalog, f.relations == 0 && f.catalog_function))
 }
 
 /// Functions that read the catalog: a query calling one (and reading no other relation) is
@@ -157,6 +173,22 @@ const CATALOG_FUNCTIONS: &[&str] = &[
     "pg_encoding_to_char",
     "has_table_privilege",
     "has_schema_privilege",
+    "has_database_privilege",
+    "pg_backend_pid",
+    "current_schemas",
+    "pg_is_in_recovery",
+    "txid_current",
+    "current_setting",
+    "pg_get_userbyid",
+];
+
+/// Set-returning functions that may stand in FROM of a catalog query without making it
+/// read a database (`SELECT * FROM unnest(current_schemas(true))`).
+const CATALOG_TABLE_FUNCTIONS: &[&str] = &[
+    "unnest",
+    "generate_series",
+    "generate_subscripts",
+    "regexp_split_to_table",
 ];
 
 fn cte_names(q: &Query) -> HashSet<String> {
@@ -841,6 +873,12 @@ impl Translator<'_> {
 
     /// `'text'::regclass` and friends: the OID.
     fn reg_oid(&self, kind: &str, text: &str) -> Result<i64, String> {
+        // `'16392'::regclass` is that OID, as on PostgreSQL.
+        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+            if let Ok(oid) = text.parse::<i64>() {
+                return Ok(oid);
+            }
+        }
         let found = match kind {
             "regclass" => self.model.regclass(text),
             "regtype" => Model::regtype(text),
