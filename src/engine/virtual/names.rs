@@ -22,6 +22,7 @@ pub fn pg_output_names(sql: &str, db: Db) -> Option<Vec<Option<String>>> {
         Db::Mysql => Box::new(MySqlDialect {}),
         _ => return None,
     };
+    crate::sql::limits::check_with(sql, &crate::sql::limits::TRANSLATOR).ok()?;
     let stmts = Parser::parse_sql(dialect.as_ref(), sql).ok()?;
     let [Statement::Query(q)] = stmts.as_slice() else {
         return None;

@@ -564,6 +564,10 @@ fn top_select(q: &mut Query) -> Option<&mut Select> {
 
 /// Rewrites `sql` (one PostgreSQL query) for the virtual catalog.
 pub fn rewrite(sql: &str, ctx: &Context<'_>) -> Result<String, VirtualError> {
+    // Bounded before parsing (size, nesting), as the SQLite translation is: this pass and
+    // DuckDB's parser recurse over the tree.
+    crate::sql::limits::check_with(sql, &crate::sql::limits::TRANSLATOR)
+        .map_err(|e| VirtualError::Unsupported(e.to_string()))?;
     let mut stmts = Parser::parse_sql(&PostgreSqlDialect {}, sql)
         .map_err(|e| VirtualError::Unsupported(format!("it does not parse ({e})")))?;
     if stmts.len() != 1 {
