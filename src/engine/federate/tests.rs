@@ -95,7 +95,7 @@ fn only_used_columns_and_single_table_predicates_go_down() {
         "SELECT `email`, `segment`, `score` FROM `contacts` WHERE (`score` > 1.5)"
     );
     assert!(
-        a.combine.contains("\"__dbguru_src_1\" AS c"),
+        a.combine.contains("\"__dbguru_src_1\" c "),
         "{}",
         a.combine
     );
