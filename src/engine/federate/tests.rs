@@ -100,7 +100,7 @@ fn only_used_columns_and_single_table_predicates_go_down() {
         a.combine
     );
     assert!(
-        a.combine.contains("\"__dbguru_src_2\" AS k"),
+        a.combine.contains("\"__dbguru_src_2\" k "),
         "{}",
         a.combine
     );
