@@ -28,7 +28,13 @@ fn embedded_default_answers_psql_without_a_key() {
     let port = free_port();
     let child = Child(
         Command::new(env!("CARGO_BIN_EXE_dbguru"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--http-listen", "127.0.0.1:0"])
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--http-listen",
+                "127.0.0.1:0",
+            ])
             .current_dir(dir.path())
             .env_remove("OPENAI_API_KEY")
             .stdout(Stdio::null())

@@ -94,16 +94,8 @@ fn only_used_columns_and_single_table_predicates_go_down() {
         render::subquery(&a.sources[1], None),
         "SELECT `email`, `segment`, `score` FROM `contacts` WHERE (`score` > 1.5)"
     );
-    assert!(
-        a.combine.contains("\"__dbguru_src_1\" c "),
-        "{}",
-        a.combine
-    );
-    assert!(
-        a.combine.contains("\"__dbguru_src_2\" k "),
-        "{}",
-        a.combine
-    );
+    assert!(a.combine.contains("\"__dbguru_src_1\" c "), "{}", a.combine);
+    assert!(a.combine.contains("\"__dbguru_src_2\" k "), "{}", a.combine);
     // Both directions of the equi-join are semi-join candidates.
     assert_eq!(a.semijoins.len(), 2);
 }
