@@ -29,6 +29,10 @@ enum Cmd {
         /// Listen address, overriding `[server] listen` (e.g. 127.0.0.1:6543).
         #[arg(long)]
         listen: Option<String>,
+        /// HTTP API listen address, overriding `[http] listen` (e.g. 127.0.0.1:0); `off`
+        /// turns the HTTP listener off.
+        #[arg(long)]
+        http_listen: Option<String>,
     },
     /// Validate the configuration and connect to every database.
     Check {
@@ -75,7 +79,11 @@ async fn run() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Cmd::Serve { config, listen } => {
+        Cmd::Serve {
+            config,
+            listen,
+            http_listen,
+        } => {
             let cfg = match load(config) {
                 Ok(c) => c,
                 Err(e) => {
@@ -86,6 +94,11 @@ async fn run() -> ExitCode {
             let mut cfg = cfg;
             if let Some(l) = listen {
                 cfg.server.listen = l;
+            }
+            match http_listen.as_deref() {
+                Some("off") => cfg.http.listen = None,
+                Some(h) => cfg.http.listen = Some(h.to_string()),
+                None => {}
             }
             match dbguru::server::start(cfg).await {
                 Ok(server) => {

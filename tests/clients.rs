@@ -134,10 +134,7 @@ async fn fixture() -> Fixture {
 
 /// `tests/clients/<name>`
 fn script(name: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("clients")
-        .join(name);
+    let p = manifest_dir().join("tests").join("clients").join(name);
     assert!(p.is_file(), "client script {} is missing", p.display());
     p
 }

@@ -934,8 +934,7 @@ async fn chat_page_in_headless_chromium() {
     let shot = out_dir.join("chat-page.png");
     let phone = out_dir.join("chat-page-phone.png");
     let _ = std::fs::remove_file(&shot);
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/http_page/chat_page.js");
+    let script = manifest_dir().join("tests/http_page/chat_page.js");
     let out = tokio::process::Command::new(node)
         .arg(&script)
         .arg(proxy.http_url())

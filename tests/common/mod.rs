@@ -43,6 +43,15 @@ pub use raw::{error_code, rows, status_of, tags, RawConn, RawMsg};
 pub use tls::{make_certs, mariadb_tls, postgres_tls, MyTlsServer, PgTlsServer, TestCerts};
 pub use util::free_port;
 
+/// The repository root, read when the test runs (cargo sets `CARGO_MANIFEST_DIR` for the
+/// test process): a test binary reused from a clone at another path, which a shared
+/// `CARGO_TARGET_DIR` allows, still finds this clone's files.
+pub fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 /// A fresh temporary directory, deleted when the returned value is dropped.
 pub fn temp_dir() -> tempfile::TempDir {
     tempfile::Builder::new()
