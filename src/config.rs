@@ -9,9 +9,11 @@ use serde::Deserialize;
 
 mod federation;
 mod http;
+mod limits;
 mod size;
 pub use federation::FederationConfig;
 pub use http::HttpConfig;
+pub use limits::LimitsConfig;
 use size::byte_size;
 pub use size::parse_byte_size;
 
@@ -289,6 +291,15 @@ pub struct LlmConfig {
     /// refused without being buffered. Default 1 MiB.
     #[serde(default = "default_max_reply_bytes", with = "byte_size")]
     pub max_reply_bytes: usize,
+    /// Tokens (estimated as characters / 4) the schema part of a prompt may take. When
+    /// the schemas in scope fit, all of them go; otherwise the most relevant tables do
+    /// (`EXPLAIN ASK` says which and why). Default 6000.
+    #[serde(default = "default_schema_budget")]
+    pub schema_budget: usize,
+}
+
+fn default_schema_budget() -> usize {
+    6000
 }
 
 impl Default for LlmConfig {
@@ -303,6 +314,7 @@ impl Default for LlmConfig {
             temperature: 0.0,
             history_turns: default_history_turns(),
             max_reply_bytes: default_max_reply_bytes(),
+            schema_budget: default_schema_budget(),
         }
     }
 }
@@ -330,36 +342,6 @@ const MAX_HISTORY_TURNS: usize = 1000;
 /// Smallest `[llm] max_reply_bytes` accepted (a chat completion's JSON envelope alone is
 /// a few hundred bytes).
 const MIN_REPLY_BYTES: usize = 1024;
-
-/// `[limits]`
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LimitsConfig {
-    /// Most rows returned per database per ASK, and per passthrough statement. Default 1000.
-    #[serde(default = "default_max_rows")]
-    pub max_rows: usize,
-    /// Longest a statement may run on a database. Default 30s.
-    #[serde(default = "default_timeout", with = "duration_str")]
-    pub timeout: Duration,
-    /// Most database queries running at once across all sessions. Default 32.
-    #[serde(default = "default_concurrency")]
-    pub max_concurrency: usize,
-    /// How often every connection is pinged for `dbguru.connections`. Default 30s.
-    #[serde(default = "default_health", with = "duration_str")]
-    pub health_interval: Duration,
-    /// Longest a transaction block may sit idle before the proxy rolls it back and
-    /// returns its connection. Default 60s.
-    #[serde(default = "default_idle_in_transaction", with = "duration_str")]
-    pub idle_in_transaction: Duration,
-}
-
-fn default_health() -> Duration {
-    Duration::from_secs(30)
-}
-
-fn default_idle_in_transaction() -> Duration {
-    Duration::from_secs(60)
-}
 
 /// `[cache]`
 #[derive(Debug, Clone, Deserialize)]
@@ -404,28 +386,6 @@ fn default_result_entries() -> usize {
 }
 fn default_result_bytes() -> usize {
     64 << 20
-}
-
-impl Default for LimitsConfig {
-    fn default() -> Self {
-        LimitsConfig {
-            max_rows: default_max_rows(),
-            timeout: default_timeout(),
-            max_concurrency: default_concurrency(),
-            health_interval: default_health(),
-            idle_in_transaction: default_idle_in_transaction(),
-        }
-    }
-}
-
-fn default_max_rows() -> usize {
-    1000
-}
-fn default_timeout() -> Duration {
-    Duration::from_secs(30)
-}
-fn default_concurrency() -> usize {
-    32
 }
 
 /// `[store]`
@@ -694,6 +654,9 @@ impl Config {
         if self.limits.timeout.is_zero() {
             return Err(invalid("limits.timeout", "must be greater than zero"));
         }
+        if self.limits.schema_check.is_zero() {
+            return Err(invalid("limits.schema_check", "must be greater than zero"));
+        }
         if self.limits.max_concurrency == 0 {
             return Err(invalid("limits.max_concurrency", "must be at least 1"));
         }
@@ -701,6 +664,12 @@ impl Config {
             return Err(invalid(
                 "llm.base_url",
                 "required when provider = \"openai\" (e.g. https://api.openai.com/v1)",
+            ));
+        }
+        if self.llm.schema_budget < 100 {
+            return Err(invalid(
+                "llm.schema_budget",
+                "must be at least 100 tokens (one table needs about 50)",
             ));
         }
         if self.llm.history_turns > MAX_HISTORY_TURNS {

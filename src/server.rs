@@ -181,6 +181,8 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             tracing::warn!(connection = %w.connection, "{}", w.message());
         }
     });
+    // Read every schema in the background (the proxy listens at once) and keep it current.
+    engine.watch_schemas();
     // Keep dbguru.connections current.
     let health_engine = Arc::downgrade(&engine);
     let interval = engine.config.limits.health_interval;

@@ -1170,6 +1170,7 @@ fn demo_schemas() -> Vec<CatalogSchema> {
         data_type: ty.into(),
         primary_key: pk,
         nullable,
+        ..Default::default()
     };
     vec![
         CatalogSchema {
@@ -1184,6 +1185,7 @@ fn demo_schemas() -> Vec<CatalogSchema> {
                             col("id", "INTEGER", true, false),
                             col("name", "TEXT", false, false),
                         ],
+                        ..Default::default()
                     },
                     TableInfo {
                         name: "orders".into(),
@@ -1191,6 +1193,7 @@ fn demo_schemas() -> Vec<CatalogSchema> {
                             col("id", "INTEGER", true, false),
                             col("amount", "DECIMAL(10,2)", false, true),
                         ],
+                        ..Default::default()
                     },
                 ],
             },
@@ -1203,6 +1206,7 @@ fn demo_schemas() -> Vec<CatalogSchema> {
                 tables: vec![TableInfo {
                     name: "fact_sales".into(),
                     columns: vec![col("total", "DOUBLE", false, true)],
+                    ..Default::default()
                 }],
             },
         },

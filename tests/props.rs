@@ -191,6 +191,7 @@ fn catalog_schemas() -> Vec<catalog::CatalogSchema> {
         data_type: ty.into(),
         primary_key: name == "id",
         nullable: true,
+        ..Default::default()
     };
     vec![catalog::CatalogSchema {
         keys: Default::default(),
@@ -200,6 +201,7 @@ fn catalog_schemas() -> Vec<catalog::CatalogSchema> {
             tables: vec![TableInfo {
                 name: "customers".into(),
                 columns: vec![col("id", "integer"), col("name", "text")],
+                ..Default::default()
             }],
         },
     }]

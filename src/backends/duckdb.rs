@@ -189,6 +189,14 @@ impl Backend for DuckdbBackend {
             .await
     }
 
+    async fn schema_version(&self) -> Result<Option<String>, BackendError> {
+        self.with_conn(|conn| {
+            conn.query_row(SCHEMA_VERSION_SQL, [], |r| r.get::<_, String>(0))
+                .map(Some)
+        })
+        .await
+    }
+
     async fn introspect_keys(&self) -> Result<crate::keys::KeyInfo, BackendError> {
         self.with_conn(keys::introspect_keys).await
     }
@@ -667,6 +675,18 @@ fn convert_error(e: ArrowError) -> BackendError {
 // Introspection and errors
 // ---------------------------------------------------------------------------------------
 
+/// A checksum of the current database's columns (with comments) and constraints: what
+/// introspection reads.
+const SCHEMA_VERSION_SQL: &str = "\
+SELECT count(*)::VARCHAR || ':' || coalesce(sum(hash(schema_name || '.' || table_name || '.'
+           || column_index::VARCHAR || '.' || column_name || '.' || data_type || '.'
+           || is_nullable::VARCHAR || '.' || coalesce(comment, '')) % 1000000007)::VARCHAR, '0')
+    || ':' || (SELECT count(*)::VARCHAR || ':' || coalesce(sum(hash(coalesce(table_name, '') || constraint_text) % 1000000007)::VARCHAR, '0')
+               FROM duckdb_constraints() WHERE database_name = current_database())
+    || ':' || (SELECT coalesce(sum(hash(table_name || coalesce(comment, '')) % 1000000007)::VARCHAR, '0')
+               FROM duckdb_tables() WHERE database_name = current_database())
+FROM duckdb_columns() WHERE database_name = current_database() AND NOT internal";
+
 fn introspect_tables(conn: &Connection, database: String) -> duckdb::Result<SchemaInfo> {
     let mut keys = conn.prepare(
         "SELECT schema_name, table_name, unnest(constraint_column_names) \
@@ -696,6 +716,22 @@ fn introspect_tables(conn: &Connection, database: String) -> duckdb::Result<Sche
         })?
         .collect::<duckdb::Result<Vec<_>>>()?;
 
+    let mut column_comments = conn.prepare(
+        "SELECT schema_name, table_name, column_name, comment FROM duckdb_columns() \
+         WHERE database_name = current_database() AND comment IS NOT NULL AND comment <> ''",
+    )?;
+    let mut column_comments: HashMap<(String, String, String), String> = column_comments
+        .query_map([], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?)))?
+        .collect::<duckdb::Result<_>>()?;
+    let mut table_facts = conn.prepare(
+        "SELECT schema_name, table_name, nullif(comment, ''), estimated_size FROM duckdb_tables() \
+         WHERE database_name = current_database()",
+    )?;
+    type Facts = (Option<String>, Option<i64>);
+    let table_facts: HashMap<(String, String), Facts> = table_facts
+        .query_map([], |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?))))?
+        .collect::<duckdb::Result<_>>()?;
+
     let mut tables: Vec<TableInfo> = Vec::new();
     for (schema, table, column, data_type, nullable) in rows {
         let name = if schema == "main" {
@@ -703,18 +739,28 @@ fn introspect_tables(conn: &Connection, database: String) -> duckdb::Result<Sche
         } else {
             format!("{schema}.{table}")
         };
+        let key = (schema, table, column);
         let info = ColumnInfo {
-            primary_key: primary.contains(&(schema, table, column.clone())),
-            name: column,
+            primary_key: primary.contains(&key),
+            comment: column_comments.remove(&key),
+            name: key.2.clone(),
             data_type,
             nullable: nullable.eq_ignore_ascii_case("YES"),
         };
         match tables.last_mut() {
             Some(t) if t.name == name => t.columns.push(info),
-            _ => tables.push(TableInfo {
-                name,
-                columns: vec![info],
-            }),
+            _ => {
+                let (comment, rows) = table_facts
+                    .get(&(key.0, key.1))
+                    .cloned()
+                    .unwrap_or_default();
+                tables.push(TableInfo {
+                    name,
+                    columns: vec![info],
+                    comment,
+                    rows,
+                })
+            }
         }
     }
     tables.sort_by(|a, b| a.name.cmp(&b.name));

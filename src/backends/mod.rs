@@ -98,7 +98,7 @@ impl BackendError {
 }
 
 /// One column of an introspected table.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ColumnInfo {
     /// Column name as the database spells it.
     pub name: String,
@@ -108,15 +108,21 @@ pub struct ColumnInfo {
     pub primary_key: bool,
     /// Whether the column accepts NULL.
     pub nullable: bool,
+    /// The column's comment in the database, where it has one.
+    pub comment: Option<String>,
 }
 
 /// One introspected table (or view, or MongoDB collection).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TableInfo {
     /// Table name, unqualified (PostgreSQL tables outside `public` are `schema.table`).
     pub name: String,
     /// Columns in ordinal order.
     pub columns: Vec<ColumnInfo>,
+    /// The table's comment in the database, where it has one.
+    pub comment: Option<String>,
+    /// The database's estimate of its rows, where it keeps one cheaply.
+    pub rows: Option<i64>,
 }
 
 /// What a database holds: its tables and their columns.
@@ -224,6 +230,14 @@ pub trait Backend: Send + Sync {
 
     /// Tables, columns, types and primary keys.
     async fn introspect(&self) -> Result<SchemaInfo, BackendError>;
+
+    /// A cheap token that changes whenever what [`Backend::introspect`] and
+    /// [`Backend::introspect_keys`] would return changes (SQLite's `PRAGMA
+    /// schema_version`, a catalog checksum elsewhere). `None`: the backend cannot tell
+    /// cheaply (MongoDB samples documents), so callers re-introspect on a timer.
+    async fn schema_version(&self) -> Result<Option<String>, BackendError> {
+        Ok(None)
+    }
 
     /// Foreign keys and (non-primary) indexes; a backend that cannot tell returns none.
     async fn introspect_keys(&self) -> Result<crate::keys::KeyInfo, BackendError> {

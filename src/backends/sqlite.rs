@@ -119,6 +119,14 @@ impl Backend for SqliteBackend {
             .await
     }
 
+    async fn schema_version(&self) -> Result<Option<String>, BackendError> {
+        self.with_conn(|conn| {
+            conn.query_row("PRAGMA schema_version", [], |r| r.get::<_, i64>(0))
+                .map(|v| Some(v.to_string()))
+        })
+        .await
+    }
+
     async fn introspect_keys(&self) -> Result<crate::keys::KeyInfo, BackendError> {
         self.with_conn(keys::introspect_keys).await
     }
@@ -487,10 +495,15 @@ fn introspect_tables(conn: &Connection, database: String) -> rusqlite::Result<Sc
                     },
                     primary_key: pk > 0,
                     nullable: not_null == 0 && pk == 0,
+                    ..Default::default()
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        tables.push(TableInfo { name, columns });
+        tables.push(TableInfo {
+            name,
+            columns,
+            ..Default::default()
+        });
     }
     Ok(SchemaInfo { database, tables })
 }

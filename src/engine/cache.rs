@@ -293,10 +293,13 @@ mod tests {
                             data_type: "TEXT".into(),
                             primary_key: false,
                             nullable: true,
+                            ..Default::default()
                         })
                         .collect(),
+                    ..Default::default()
                 }],
-            },
+            }
+            .into(),
         }
     }
 

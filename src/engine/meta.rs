@@ -311,24 +311,26 @@ impl Engine {
             })
     }
 
-    /// Pings and introspects every connection, updating `dbguru.connections`.
+    /// Pings every connection, updating `dbguru.connections` (tables from the schema
+    /// cache).
     pub async fn check_health(self: &Arc<Self>) {
         let futs = self.conns.iter().map(|c| async move {
             let started = std::time::Instant::now();
-            let r = tokio::time::timeout(std::time::Duration::from_secs(10), async {
-                c.backend.ping().await?;
-                c.backend.introspect().await
-            })
-            .await;
+            let r =
+                tokio::time::timeout(std::time::Duration::from_secs(10), c.backend.ping()).await;
             let latency = started.elapsed().as_secs_f64() * 1000.0;
+            // Tables come from the schema cache; the health check never introspects.
+            let snap = self.peek_schema(&c.cfg.name);
             let h = match r {
-                Ok(Ok(s)) => Health {
+                Ok(Ok(())) => Health {
                     status: "up".into(),
-                    error: None,
+                    error: self.schema_error(&c.cfg.name).map(|e| {
+                        format!("schema introspection failed (the last schema read is kept): {e}")
+                    }),
                     last_checked: Some(Utc::now()),
                     latency_ms: Some(latency),
-                    tables: Some(s.tables.len() as i64),
-                    database: Some(s.database),
+                    tables: snap.as_ref().map(|s| s.schema.tables.len() as i64),
+                    database: snap.as_ref().map(|s| s.schema.database.clone()),
                 },
                 Ok(Err(e)) => Health {
                     status: "down".into(),
@@ -356,28 +358,24 @@ impl Engine {
         }
     }
 
-    /// The schemas `user` may browse: every permitted connection (introspected now, in
-    /// parallel; unreachable ones are left out) and the proxy's own `dbguru` tables.
+    /// The schemas `user` may browse: every permitted connection (from the schema cache;
+    /// one never read and unreachable now is left out) and the proxy's own `dbguru` tables.
     pub async fn catalog(&self, user: &UserConfig) -> Vec<(String, crate::backends::SchemaInfo)> {
         use crate::backends::{ColumnInfo, SchemaInfo, TableInfo};
         let futs = self
             .conns
             .iter()
             .filter(|c| user.may_use(&c.cfg.name))
-            .map(|c| async move {
-                let r = tokio::time::timeout(
-                    std::time::Duration::from_secs(10),
-                    c.backend.introspect(),
-                )
-                .await;
-                (c.cfg.name.clone(), r)
-            });
+            .map(|c| async move { (c.cfg.name.clone(), self.cached_schema(c).await) });
         let mut out: Vec<(String, SchemaInfo)> = futures::future::join_all(futs)
             .await
             .into_iter()
             .filter_map(|(n, r)| match r {
-                Ok(Ok(s)) => Some((n, s)),
-                _ => None,
+                Ok((s, _)) => Some((n, SchemaInfo::clone(&s.schema))),
+                Err(e) => {
+                    tracing::debug!(connection = %n, error = %e, "left out of the catalog");
+                    None
+                }
             })
             .collect();
         // The dbguru.* tables, with the column types their DDL declares.
@@ -401,12 +399,14 @@ impl Engine {
                         data_type: t.to_ascii_lowercase(),
                         primary_key: n == "id",
                         nullable: n != "id",
+                        ..Default::default()
                     })
                 })
                 .collect();
             tables.push(TableInfo {
                 name: name.trim().into(),
                 columns,
+                ..Default::default()
             });
         }
         out.push((

@@ -12,6 +12,7 @@ pub use passthrough::RelayJob;
 pub mod plan;
 pub mod prompt;
 pub mod route;
+pub mod schema;
 pub mod settings;
 pub mod turn;
 pub mod tx;
@@ -216,6 +217,7 @@ pub struct Engine {
     /// Chat sessions and history.
     pub store: Arc<crate::store::Store>,
     health: std::sync::Mutex<std::collections::HashMap<String, meta::Health>>,
+    schema: schema::SchemaCache,
 }
 
 /// Per-ASK limits and permissions, taken from the session.
@@ -233,6 +235,8 @@ pub struct AskContext {
     pub show_sql: bool,
     /// Earlier turns to include in the prompt.
     pub history: Vec<Turn>,
+    /// Tables always sent to the LLM (`SET dbguru.tables`).
+    pub pinned: Vec<String>,
     /// Use the plan and result caches (never when writes are allowed).
     pub use_cache: bool,
     /// Where to report each database's progress as it happens (the HTTP stream); `None`
@@ -279,8 +283,10 @@ impl Engine {
         let store = crate::store::Store::open(&config.store, &config)
             .await
             .map_err(|e| EngineError::Startup(format!("store: {e}")))?;
+        let schema = schema::SchemaCache::new(conns.iter().map(|c| c.cfg.name.as_str()));
         Ok(Engine {
             config: Arc::new(config),
+            schema,
             conns,
             llm,
             permits,
@@ -327,6 +333,7 @@ impl Engine {
             show_sql: session.show_sql,
             use_cache: session.use_cache && !(session.allow_write && user.may_write),
             history,
+            pinned: session.tables.clone(),
             progress: None,
         })
     }
@@ -335,35 +342,29 @@ impl Engine {
         let futs = names
             .iter()
             .filter_map(|n| self.conn(n))
-            .map(|c| async move {
-                let r = tokio::time::timeout(
-                    c.cfg.effective_timeout(&self.config.limits),
-                    c.backend.introspect(),
-                )
-                .await;
-                (c, r)
-            });
+            .map(|c| async move { (c, self.cached_schema(c).await) });
         let mut out = Vec::new();
         for (c, r) in join_all(futs).await {
             match r {
-                Ok(Ok(schema)) => out.push((
-                    c.cfg.id(),
-                    DbSchema {
-                        name: c.cfg.name.clone(),
-                        dialect: c.backend.dialect(),
-                        schema,
-                    },
-                )),
-                Ok(Err(e)) => notices.push(Notice::warning(
+                Ok((snap, how)) => {
+                    if how == schema::Fetched::Waited {
+                        notices.push(Notice::info(format!(
+                            "waited for the first schema introspection of \"{}\"",
+                            c.cfg.name
+                        )));
+                    }
+                    out.push((
+                        c.cfg.id(),
+                        DbSchema {
+                            name: c.cfg.name.clone(),
+                            dialect: c.backend.dialect(),
+                            schema: snap.schema.clone(),
+                        },
+                    ))
+                }
+                Err(e) => notices.push(Notice::warning(
                     backend_sqlstate(&e),
                     format!("database \"{}\" is left out: {e}", c.cfg.name),
-                )),
-                Err(_) => notices.push(Notice::warning(
-                    "57014",
-                    format!(
-                        "database \"{}\" is left out: schema introspection timed out",
-                        c.cfg.name
-                    ),
                 )),
             }
         }
@@ -469,9 +470,19 @@ impl Engine {
             return Err(EngineError::AllFailed(errors));
         }
         let known: Vec<String> = dbs.iter().map(|(_, d)| d.name.clone()).collect();
+        let (sent, selection) = self.retrieve(&dbs, question, ctx);
+        if explain || ctx.show_sql {
+            notices.push(Notice::info(selection.describe()));
+        } else if !selection.is_complete() {
+            notices.push(Notice::info(format!(
+                "schema: {} of {} tables sent to the planner (EXPLAIN ASK lists them and why)",
+                selection.chosen.len(),
+                selection.total
+            )));
+        }
         let mut req = LlmRequest {
-            messages: prompt::build(&dbs, &ctx.history, question),
-            databases: dbs.iter().map(|(_, d)| d.clone()).collect(),
+            messages: prompt::build(&sent, &ctx.history, question),
+            databases: sent.iter().map(|(_, d)| d.clone()).collect(),
             question: question.to_string(),
             previous_questions: ctx.history.iter().map(|t| t.question.clone()).collect(),
         };

@@ -284,6 +284,10 @@ impl Engine {
                 .query_params(&p.sql, &p.params, &p.opts)
                 .await
         };
+        if p.opts.allow_write {
+            // It may have been DDL: the schema is checked again before its next use.
+            self.schema_changed(&p.conn.cfg.name);
+        }
         p.outcome(r)
     }
 }

@@ -3,7 +3,7 @@
 //! `DATABASE: *` block over schema-qualified names), the session's last turns, then the
 //! question.
 
-use crate::backends::Dialect;
+use crate::backends::{Dialect, TableInfo};
 use crate::llm::{ChatMessage, DbSchema, Role};
 
 use super::plan::{render, PlannedQuery};
@@ -42,39 +42,72 @@ OR, for what that SQL cannot say, a JSON aggregation pipeline in Extended JSON, 
 /// Renders the combined schema block.
 pub fn schema_text(dbs: &[(i64, DbSchema)]) -> String {
     let tables: usize = dbs.iter().map(|(_, d)| d.schema.tables.len()).sum();
-    let mut s = format!(
-        "# Multi-Database Schema ({tables} tables across {} databases)\n",
-        dbs.len()
-    );
+    let mut s = schema_title(tables, dbs.len());
     for (id, db) in dbs {
-        s.push_str(&format!(
-            "\n--- Database: {} ({}) ---\nDatabase Name: {}\nConnection ID: {id}\nDialect: {}\nTables: {}\n",
-            db.name,
-            db.dialect.name(),
-            db.schema.database,
-            dialect_notes(db.dialect),
-            db.schema.tables.len()
-        ));
-        let mongo = db.dialect == Dialect::Mongodb;
+        s.push_str(&database_header(*id, db));
         for t in &db.schema.tables {
-            s.push_str(&format!("\nTable: {}.{}\n", db.name, t.name));
-            if mongo {
-                s.push_str("  (MongoDB collection; columns are field paths: type, % of sampled documents that have it)\n");
-            }
-            for c in &t.columns {
-                s.push_str(&format!("  - {} ({})", c.name, c.data_type));
-                if c.primary_key {
-                    s.push_str(" PRIMARY KEY");
-                }
-                // A sample cannot promise NOT NULL; MongoDB columns carry their presence instead.
-                if !c.nullable && !c.primary_key && !mongo {
-                    s.push_str(" NOT NULL");
-                }
-                s.push('\n');
-            }
+            s.push_str(&table_text(db, t));
         }
     }
     s
+}
+
+/// The first line of [`schema_text`].
+pub fn schema_title(tables: usize, databases: usize) -> String {
+    format!("# Multi-Database Schema ({tables} tables across {databases} databases)\n")
+}
+
+/// The lines that introduce one database in [`schema_text`].
+pub fn database_header(id: i64, db: &DbSchema) -> String {
+    format!(
+        "\n--- Database: {} ({}) ---\nDatabase Name: {}\nConnection ID: {id}\nDialect: {}\nTables: {}\n",
+        db.name,
+        db.dialect.name(),
+        db.schema.database,
+        dialect_notes(db.dialect),
+        db.schema.tables.len()
+    )
+}
+
+/// One table of `db` in [`schema_text`]: its line (with its comment and row estimate),
+/// then one line per column.
+pub fn table_text(db: &DbSchema, t: &TableInfo) -> String {
+    let mongo = db.dialect == Dialect::Mongodb;
+    let mut s = format!("\nTable: {}.{}", db.name, t.name);
+    if let Some(c) = &t.comment {
+        s.push_str(&format!(" -- {}", one_line(c)));
+    }
+    if let Some(n) = t.rows.filter(|n| *n > 0) {
+        s.push_str(&format!(" (~{n} rows)"));
+    }
+    s.push('\n');
+    if mongo {
+        s.push_str("  (MongoDB collection; columns are field paths: type, % of sampled documents that have it)\n");
+    }
+    for c in &t.columns {
+        s.push_str(&format!("  - {} ({})", c.name, c.data_type));
+        if c.primary_key {
+            s.push_str(" PRIMARY KEY");
+        }
+        // A sample cannot promise NOT NULL; MongoDB columns carry their presence instead.
+        if !c.nullable && !c.primary_key && !mongo {
+            s.push_str(" NOT NULL");
+        }
+        if let Some(cc) = &c.comment {
+            s.push_str(&format!(" -- {}", one_line(cc)));
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// A comment on one line, at most 200 characters.
+fn one_line(s: &str) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(200) {
+        Some((at, _)) => format!("{}…", &flat[..at]),
+        None => flat,
+    }
 }
 
 const INSTRUCTIONS: &str = "You translate questions into SQL for one or more databases at once.

@@ -162,10 +162,12 @@ impl Engine {
         let Some((connection, lease)) = tx.close() else {
             return Ok(commit);
         };
-        lease
-            .finish(commit)
-            .await
-            .map_err(|error| EngineError::Backend { connection, error })?;
+        let r = lease.finish(commit).await;
+        if commit {
+            // The block may have held DDL: the schema is checked before its next use.
+            self.schema_changed(&connection);
+        }
+        r.map_err(|error| EngineError::Backend { connection, error })?;
         Ok(commit)
     }
 }

@@ -73,8 +73,8 @@ pub struct DbSchema {
     pub name: String,
     /// SQL dialect of the connection.
     pub dialect: Dialect,
-    /// Tables and columns.
-    pub schema: SchemaInfo,
+    /// Tables and columns (shared with the schema cache).
+    pub schema: std::sync::Arc<SchemaInfo>,
 }
 
 /// What the engine asks a model.

@@ -49,6 +49,7 @@ pub const SETTINGS: &[&str] = &[
     "dbguru.allow_write",
     "dbguru.session",
     "dbguru.session_name",
+    "dbguru.tables",
 ];
 
 /// One wire session.
@@ -74,6 +75,8 @@ pub struct Session {
     pub use_cache: bool,
     /// Writes allowed (only where the user and the connection permit).
     pub allow_write: bool,
+    /// Tables always sent to the LLM (`SET dbguru.tables = 'shop.orders, warehouse.*'`).
+    pub tables: Vec<String>,
     /// Earlier turns, oldest first: at most `[llm] history_turns` (the store keeps all).
     pub history: History,
     /// Other run-time parameters clients set (`DateStyle`, `extra_float_digits`, ...).
@@ -116,6 +119,7 @@ impl Session {
             show_sql: false,
             use_cache: true,
             allow_write: false,
+            tables: Vec::new(),
             history: History::default(),
             params: HashMap::new(),
             forwarded: std::collections::BTreeMap::new(),
@@ -253,6 +257,26 @@ impl Session {
                 self.timeout = Some(d);
             }
             "dbguru.show_sql" => self.show_sql = parse_bool(&lname, value)?,
+            "dbguru.tables" => {
+                let mut list = Vec::new();
+                for p in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                    let ok = p.split('.').count() <= 2
+                        && p.split('.').all(|part| {
+                            !part.is_empty()
+                                && (part == "*"
+                                    || part
+                                        .chars()
+                                        .all(|c| c.is_alphanumeric() || "_-$".contains(c)))
+                        });
+                    if !ok {
+                        return Err(invalid(format!(
+                            "{p:?} is not a table pattern (use connection.table, connection.* or table)"
+                        )));
+                    }
+                    list.push(p.to_string());
+                }
+                self.tables = list;
+            }
             "dbguru.use_cache" => self.use_cache = parse_bool(&lname, value)?,
             "dbguru.allow_write" => {
                 let on = parse_bool(&lname, value)?;
@@ -344,6 +368,7 @@ impl Session {
             "dbguru.max_rows" => self.max_rows = None,
             "dbguru.timeout" => self.timeout = None,
             "dbguru.show_sql" => self.show_sql = false,
+            "dbguru.tables" => self.tables.clear(),
             "dbguru.use_cache" => self.use_cache = true,
             "dbguru.allow_write" => self.allow_write = false,
             "dbguru.session" => {
@@ -372,6 +397,7 @@ impl Session {
             "dbguru.max_rows" => self.effective_max_rows(cfg).to_string(),
             "dbguru.timeout" => format!("{}ms", self.effective_timeout(cfg).as_millis()),
             "dbguru.show_sql" => on_off(self.show_sql),
+            "dbguru.tables" => self.tables.join(", "),
             "dbguru.use_cache" => on_off(self.use_cache),
             "dbguru.allow_write" => on_off(self.allow_write),
             "dbguru.session" => self.chat_id.to_string(),

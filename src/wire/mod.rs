@@ -549,6 +549,7 @@ impl Handler {
                             "dbguru.max_rows",
                             "dbguru.timeout",
                             "dbguru.show_sql",
+                            "dbguru.tables",
                             "dbguru.use_cache",
                             "dbguru.allow_write",
                         ] {

@@ -53,7 +53,13 @@ impl Handler {
         let session = Self::snapshot(&self.slot(client));
         let user = self.user_config(&session.user).ok()?;
         let job = self.engine.relay_sql(sql, &session, &user)?;
-        Some(forward(client, job).await)
+        let changed = (!job.read_only).then(|| job.connection.clone());
+        let r = forward(client, job).await;
+        if let Some(connection) = changed {
+            // It may have been DDL: the schema is checked again before its next use.
+            self.engine.schema_changed(&connection);
+        }
+        Some(r)
     }
 }
 

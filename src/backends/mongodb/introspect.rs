@@ -279,8 +279,10 @@ impl CollectionSchema {
                     data_type: format!("{}, {}% present", f.type_text(), f.presence_text()),
                     primary_key: f.path == "_id",
                     nullable: f.present < f.sampled,
+                    ..Default::default()
                 })
                 .collect(),
+            ..Default::default()
         }
     }
 }

@@ -201,6 +201,20 @@ impl Backend for MysqlBackend {
         Dialect::Mysql
     }
 
+    async fn schema_version(&self) -> Result<Option<String>, BackendError> {
+        let work = async {
+            let mut conn = self.conn().await?;
+            let v: Option<Option<String>> = conn
+                .query_first(SCHEMA_VERSION_SQL)
+                .await
+                .map_err(|e| my_error(e, INTROSPECT_TIMEOUT, &self.secrets))?;
+            Ok(v.flatten())
+        };
+        tokio::time::timeout(INTROSPECT_TIMEOUT, work)
+            .await
+            .unwrap_or(Err(BackendError::Timeout(INTROSPECT_TIMEOUT)))
+    }
+
     async fn introspect_keys(&self) -> Result<crate::keys::KeyInfo, BackendError> {
         let work = async {
             let mut conn = self.conn().await?;
@@ -228,21 +242,37 @@ impl Backend for MysqlBackend {
                 "c.COLUMN_TYPE"
             };
             let sql = INTROSPECT_SQL.replace("{type}", type_expr);
-            let rows: Vec<(String, String, String, String, i64)> =
-                conn.query(sql).await.map_err(map)?;
+            type Row = (
+                String,
+                String,
+                String,
+                String,
+                i64,
+                Option<String>,
+                Option<String>,
+                Option<i64>,
+            );
+            let rows: Vec<Row> = conn.query(sql).await.map_err(map)?;
+            let text = |s: Option<String>| s.filter(|s| !s.is_empty());
             let mut tables: Vec<TableInfo> = Vec::new();
-            for (table, column, data_type, nullable, primary_key) in rows {
+            for (table, column, data_type, nullable, primary_key, comment, table_comment, rows) in
+                rows
+            {
                 let column = ColumnInfo {
                     name: column,
                     data_type,
                     primary_key: primary_key != 0,
                     nullable: nullable.eq_ignore_ascii_case("YES"),
+                    comment: text(comment),
                 };
                 match tables.last_mut() {
                     Some(t) if t.name == table => t.columns.push(column),
                     _ => tables.push(TableInfo {
                         name: table,
                         columns: vec![column],
+                        // MySQL comments every view "VIEW".
+                        comment: text(table_comment).filter(|c| c != "VIEW"),
+                        rows,
                     }),
                 }
             }
@@ -308,12 +338,30 @@ impl Backend for MysqlBackend {
 /// Columns of the current database's tables and views, in ordinal order; the primary
 /// key comes from the `PRIMARY` index (COLUMN_KEY also says PRI for some unique keys).
 /// `{type}` is the type expression: `COLUMN_TYPE`, or [`MARIADB_TYPE`].
+/// A checksum of the current database's columns, comments, constraints and indexes
+/// (what introspection reads); NULL when no database is selected.
+const SCHEMA_VERSION_SQL: &str = "\
+SELECT CONCAT(COUNT(*), ':',
+    COALESCE(SUM(CRC32(CONCAT_WS('|', TABLE_NAME, ORDINAL_POSITION, COLUMN_NAME, COLUMN_TYPE,
+                                 IS_NULLABLE, COLUMN_KEY, COLUMN_COMMENT))), 0), ':',
+    (SELECT COALESCE(SUM(CRC32(CONCAT_WS('|', TABLE_NAME, TABLE_COMMENT))), 0)
+       FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()), ':',
+    (SELECT COALESCE(SUM(CRC32(CONCAT_WS('|', TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME))), 0)
+       FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()), ':',
+    (SELECT COALESCE(SUM(CRC32(CONCAT_WS('|', TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME,
+                                         REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME))), 0)
+       FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE()))
+FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND DATABASE() IS NOT NULL";
+
 const INTROSPECT_SQL: &str = "\
 SELECT c.TABLE_NAME, c.COLUMN_NAME, {type}, c.IS_NULLABLE,
        EXISTS (SELECT 1 FROM information_schema.STATISTICS s
                WHERE s.TABLE_SCHEMA = c.TABLE_SCHEMA AND s.TABLE_NAME = c.TABLE_NAME
-                 AND s.COLUMN_NAME = c.COLUMN_NAME AND s.INDEX_NAME = 'PRIMARY')
+                 AND s.COLUMN_NAME = c.COLUMN_NAME AND s.INDEX_NAME = 'PRIMARY'),
+       c.COLUMN_COMMENT, t.TABLE_COMMENT, CAST(t.TABLE_ROWS AS SIGNED)
 FROM information_schema.COLUMNS c
+LEFT JOIN information_schema.TABLES t
+       ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
 WHERE c.TABLE_SCHEMA = DATABASE()
 ORDER BY BINARY c.TABLE_NAME, c.ORDINAL_POSITION";
 

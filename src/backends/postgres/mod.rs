@@ -235,17 +235,38 @@ impl Backend for PostgresBackend {
                     data_type: short_type_name(&row.try_get::<_, String>(3).map_err(map)?),
                     nullable: !row.try_get::<_, bool>(4).map_err(map)?,
                     primary_key: row.try_get(5).map_err(map)?,
+                    comment: row.try_get(6).map_err(map)?,
                 };
                 match tables.last_mut() {
                     Some(t) if t.name == name => t.columns.push(column),
                     _ => tables.push(TableInfo {
                         name,
                         columns: vec![column],
+                        comment: row.try_get(7).map_err(map)?,
+                        // -1: never vacuumed or analyzed (PostgreSQL 14+).
+                        rows: row.try_get::<_, i64>(8).ok().filter(|n| *n >= 0),
                     }),
                 }
             }
             tables.sort_by(|a, b| a.name.cmp(&b.name));
             Ok(SchemaInfo { database, tables })
+        };
+        tokio::time::timeout(INTROSPECT_TIMEOUT, work)
+            .await
+            .unwrap_or(Err(BackendError::Timeout(INTROSPECT_TIMEOUT)))
+    }
+
+    async fn schema_version(&self) -> Result<Option<String>, BackendError> {
+        let work = async {
+            let client = self.client().await?;
+            let map = |e| pg_error(e, INTROSPECT_TIMEOUT, &self.secrets);
+            let v: String = client
+                .query_one(SCHEMA_VERSION_SQL, &[])
+                .await
+                .map_err(map)?
+                .try_get(0)
+                .map_err(map)?;
+            Ok(Some(v))
         };
         tokio::time::timeout(INTROSPECT_TIMEOUT, work)
             .await
@@ -384,7 +405,34 @@ const INTROSPECT_SQL: &str = "\
 SELECT n.nspname::text, c.relname::text, a.attname::text,
        format_type(a.atttypid, a.atttypmod), a.attnotnull,
        EXISTS (SELECT 1 FROM pg_index i
-               WHERE i.indrelid = c.oid AND i.indisprimary AND a.attnum = ANY (i.indkey))
+               WHERE i.indrelid = c.oid AND i.indisprimary AND a.attnum = ANY (i.indkey)),
+       dc.description, dt.description, c.reltuples::bigint
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_description dc
+       ON dc.classoid = 'pg_class'::regclass AND dc.objoid = c.oid AND dc.objsubid = a.attnum
+LEFT JOIN pg_description dt
+       ON dt.classoid = 'pg_class'::regclass AND dt.objoid = c.oid AND dt.objsubid = 0
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  AND NOT c.relispartition
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+  AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+  AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%'
+ORDER BY n.nspname, c.relname, a.attnum";
+
+/// A checksum of everything `INTROSPECT_SQL` and the key introspection read: the
+/// columns of the same relations, their comments, and the constraints and indexes.
+/// Reads only the catalogs (a few milliseconds for thousands of tables).
+const SCHEMA_VERSION_SQL: &str = "\
+SELECT count(*)::text || ':' || coalesce(sum(hashtext(
+           c.oid::text || '.' || c.relname || '.' || a.attnum::text || '.' || a.attname
+           || '.' || a.atttypid::text || '.' || a.atttypmod::text || '.' || a.attnotnull::text)::bigint), 0)::text
+    || ':' || (SELECT count(*)::text || ':' || coalesce(sum(hashtext(conname || conrelid::text || contype::text)::bigint), 0)::text
+               FROM pg_constraint)
+    || ':' || (SELECT count(*)::text FROM pg_index)
+    || ':' || (SELECT coalesce(sum(hashtext(objoid::text || '.' || objsubid::text || '.' || description)::bigint), 0)::text
+               FROM pg_description WHERE classoid = 'pg_class'::regclass)
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -392,8 +440,7 @@ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND NOT c.relispartition
   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
   AND n.nspname NOT LIKE 'pg\\_temp\\_%'
-  AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%'
-ORDER BY n.nspname, c.relname, a.attnum";
+  AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%'";
 
 /// `character varying(100)` → `varchar(100)`, `character(3)` → `char(3)`; other
 /// names as `format_type` spells them.

@@ -218,12 +218,15 @@ impl Engine {
             .iter()
             .filter_map(|n| self.conn(n))
             .map(|c| async move {
-                let r = tokio::time::timeout(timeout, c.backend.introspect())
+                let r = tokio::time::timeout(timeout, self.cached_schema(c))
                     .await
                     .map_err(|_| BackendError::Timeout(timeout))
                     .and_then(|r| r);
                 match r {
-                    Ok(s) => Ok((c.cfg.name.clone(), (c.backend.dialect(), s))),
+                    Ok((s, _)) => Ok((
+                        c.cfg.name.clone(),
+                        (c.backend.dialect(), SchemaInfo::clone(&s.schema)),
+                    )),
                     Err(error) => Err(EngineError::Backend {
                         connection: c.cfg.name.clone(),
                         error,

@@ -19,8 +19,10 @@ fn table(name: &str, cols: &[(&str, &str)]) -> TableInfo {
                 data_type: (*t).into(),
                 primary_key: false,
                 nullable: true,
+                ..Default::default()
             })
             .collect(),
+        ..Default::default()
     }
 }
 

@@ -242,7 +242,8 @@ fn camel_case_schema() {
                     ],
                 ),
             ],
-        },
+        }
+        .into(),
     };
     let dbs = [db];
     let one = |sql: &str| format!("DATABASE: chinook\n{sql};");
@@ -324,7 +325,8 @@ fn dialect_quoting_and_qualified_names() {
                     ("created_at", "timestamp with time zone"),
                 ],
             )],
-        },
+        }
+        .into(),
     };
     assert_eq!(
         ask_in("orders per status", std::slice::from_ref(&db)),
@@ -362,7 +364,8 @@ fn postgres_text_dates_are_cast() {
                     ("amount", "numeric"),
                 ],
             )],
-        },
+        }
+        .into(),
     };
     assert_eq!(
         ask_in("sales by year", &[db]),

@@ -18,6 +18,7 @@ fn col(name: &str, ty: &str, pk: bool) -> ColumnInfo {
         data_type: ty.to_string(),
         primary_key: pk,
         nullable: !pk,
+        ..Default::default()
     }
 }
 
@@ -29,6 +30,7 @@ fn table(name: &str, cols: &[(&str, &str)]) -> TableInfo {
             .enumerate()
             .map(|(i, (n, t))| col(n, t, i == 0))
             .collect(),
+        ..Default::default()
     }
 }
 
@@ -81,7 +83,8 @@ fn shop() -> DbSchema {
                     ],
                 ),
             ],
-        },
+        }
+        .into(),
     }
 }
 
@@ -135,7 +138,8 @@ fn warehouse() -> DbSchema {
                     ],
                 ),
             ],
-        },
+        }
+        .into(),
     }
 }
 
