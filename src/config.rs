@@ -296,6 +296,15 @@ pub struct LlmConfig {
     /// (`EXPLAIN ASK` says which and why). Default 6000.
     #[serde(default = "default_schema_budget")]
     pub schema_budget: usize,
+    /// Distinct values read per low-cardinality text column and shown to the LLM beside
+    /// it (they leave the database: `[[connections]] sample_values = 0` turns it off for a
+    /// connection). Default 8; 0 turns it off everywhere.
+    #[serde(default = "default_sample_values")]
+    pub sample_values: usize,
+}
+
+fn default_sample_values() -> usize {
+    8
 }
 
 fn default_schema_budget() -> usize {
@@ -315,6 +324,7 @@ impl Default for LlmConfig {
             history_turns: default_history_turns(),
             max_reply_bytes: default_max_reply_bytes(),
             schema_budget: default_schema_budget(),
+            sample_values: default_sample_values(),
         }
     }
 }
@@ -476,6 +486,9 @@ pub struct ConnectionConfig {
     /// Free-text description shown to the LLM.
     #[serde(default)]
     pub description: Option<String>,
+    /// Overrides `[llm] sample_values` for this connection (`0`: never read values).
+    #[serde(default)]
+    pub sample_values: Option<usize>,
 }
 
 fn default_true() -> bool {

@@ -48,14 +48,29 @@ async fn catalog_tables(c: &tokio_postgres::Client) -> Vec<String> {
 async fn ask_reads_the_cache_and_ddl_through_dbguru_is_seen_at_once() {
     let pg = postgres().await;
     let (db, url) = pg.fresh_database("schemacache").await;
-    pg.exec_in(&db, "CREATE TABLE items (id int PRIMARY KEY, name text)")
-        .await;
+    pg.exec_in(
+        &db,
+        "CREATE TABLE items (id int PRIMARY KEY, name text, status text, email text);
+         COMMENT ON TABLE items IS 'things we sell';
+         INSERT INTO items VALUES (1, 'a', 'open', 'x@example.com'), (2, 'b', 'closed', 'y@example.com'),
+                                  (3, 'c', 'open', 'z@example.com');",
+    )
+    .await;
     let llm = ScriptedLlm::start().await;
     let p = proxy(&llm, &url, "1h", "").await;
     let c = p.connect().await;
 
     let first = ask_prompt(&c, &llm, "how many items are there").await;
-    assert!(first.contains("items"), "{first}");
+    assert!(
+        first.contains("Table: pg.items -- things we sell"),
+        "{first}"
+    );
+    // A low-cardinality text column carries its values; personal data never does.
+    assert!(
+        first.contains("- status (text) -- values: 'closed', 'open'"),
+        "{first}"
+    );
+    assert!(!first.contains("example.com"), "{first}");
 
     // The introspection ran (the marker is what it sends)…
     assert!(pg.statement_log().contains(INTROSPECTION));

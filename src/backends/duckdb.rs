@@ -746,6 +746,7 @@ fn introspect_tables(conn: &Connection, database: String) -> duckdb::Result<Sche
             name: key.2.clone(),
             data_type,
             nullable: nullable.eq_ignore_ascii_case("YES"),
+            samples: Vec::new(),
         };
         match tables.last_mut() {
             Some(t) if t.name == name => t.columns.push(info),
@@ -845,6 +846,7 @@ mod tests {
             pool_size: 2,
             demo: None,
             description: None,
+            sample_values: None,
         }
     }
 

@@ -110,6 +110,9 @@ pub struct ColumnInfo {
     pub nullable: bool,
     /// The column's comment in the database, where it has one.
     pub comment: Option<String>,
+    /// Its distinct values when it is a low-cardinality text column (filled by the
+    /// schema cache; empty when not sampled).
+    pub samples: Vec<String>,
 }
 
 /// One introspected table (or view, or MongoDB collection).

@@ -593,6 +593,7 @@ mod tests {
             pool_size: 2,
             demo: None,
             description: None,
+            sample_values: None,
         }
     }
 

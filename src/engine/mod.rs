@@ -283,7 +283,10 @@ impl Engine {
         let store = crate::store::Store::open(&config.store, &config)
             .await
             .map_err(|e| EngineError::Startup(format!("store: {e}")))?;
-        let schema = schema::SchemaCache::new(conns.iter().map(|c| c.cfg.name.as_str()));
+        let schema = schema::SchemaCache::new(conns.iter().map(|c| {
+            let samples = c.cfg.sample_values.unwrap_or(config.llm.sample_values);
+            (c.cfg.name.as_str(), samples)
+        }));
         Ok(Engine {
             config: Arc::new(config),
             schema,

@@ -93,8 +93,19 @@ pub fn table_text(db: &DbSchema, t: &TableInfo) -> String {
         if !c.nullable && !c.primary_key && !mongo {
             s.push_str(" NOT NULL");
         }
-        if let Some(cc) = &c.comment {
-            s.push_str(&format!(" -- {}", one_line(cc)));
+        let values = (!c.samples.is_empty()).then(|| {
+            let quoted: Vec<String> = c
+                .samples
+                .iter()
+                .map(|v| format!("'{}'", v.replace('\'', "''")))
+                .collect();
+            format!("values: {}", quoted.join(", "))
+        });
+        match (&c.comment, values) {
+            (Some(cc), Some(v)) => s.push_str(&format!(" -- {}; {v}", one_line(cc))),
+            (Some(cc), None) => s.push_str(&format!(" -- {}", one_line(cc))),
+            (None, Some(v)) => s.push_str(&format!(" -- {v}")),
+            (None, None) => {}
         }
         s.push('\n');
     }

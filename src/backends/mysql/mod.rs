@@ -264,6 +264,7 @@ impl Backend for MysqlBackend {
                     primary_key: primary_key != 0,
                     nullable: nullable.eq_ignore_ascii_case("YES"),
                     comment: text(comment),
+                    samples: Vec::new(),
                 };
                 match tables.last_mut() {
                     Some(t) if t.name == table => t.columns.push(column),

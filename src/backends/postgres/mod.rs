@@ -236,6 +236,7 @@ impl Backend for PostgresBackend {
                     nullable: !row.try_get::<_, bool>(4).map_err(map)?,
                     primary_key: row.try_get(5).map_err(map)?,
                     comment: row.try_get(6).map_err(map)?,
+                    samples: Vec::new(),
                 };
                 match tables.last_mut() {
                     Some(t) if t.name == name => t.columns.push(column),

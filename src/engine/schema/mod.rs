@@ -40,6 +40,8 @@ pub struct Snapshot {
 
 #[derive(Default)]
 struct Slot {
+    /// `sample_values` of the connection.
+    samples: usize,
     current: RwLock<Option<Arc<Snapshot>>>,
     error: RwLock<Option<String>>,
     /// Set by DDL through dbguru: the next reader checks the version first.
@@ -87,12 +89,18 @@ pub struct SchemaCache {
 }
 
 impl SchemaCache {
-    /// An empty cache for these connections.
-    pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> SchemaCache {
+    /// An empty cache for these connections: `(name, sample_values)`.
+    pub fn new<'a>(conns: impl IntoIterator<Item = (&'a str, usize)>) -> SchemaCache {
         SchemaCache {
-            slots: names
+            slots: conns
                 .into_iter()
-                .map(|n| (n.to_lowercase(), Arc::new(Slot::default())))
+                .map(|(n, samples)| {
+                    let slot = Slot {
+                        samples,
+                        ..Slot::default()
+                    };
+                    (n.to_lowercase(), Arc::new(slot))
+                })
                 .collect(),
         }
     }
@@ -153,7 +161,7 @@ impl SchemaCache {
                     Ok(Some(v)) if s.version.as_deref() == Some(v.as_str()) => {
                         Ok((s, Fetched::Cached))
                     }
-                    _ => match load(backend).await {
+                    _ => match load(backend, slot.samples).await {
                         Ok(snap) => Ok((slot.set(snap), Fetched::Reloaded)),
                         Err(e) => {
                             tracing::warn!(connection = %name, error = %e, "schema re-read failed; keeping the last one");
@@ -163,7 +171,7 @@ impl SchemaCache {
                     },
                 }
             }
-            None => match load(backend).await {
+            None => match load(backend, slot.samples).await {
                 Ok(snap) => {
                     let how = if waited {
                         Fetched::Waited
@@ -204,7 +212,7 @@ impl SchemaCache {
             slot.set_error(None);
             return false;
         }
-        match load(backend).await {
+        match load(backend, slot.samples).await {
             Ok(snap) => {
                 tracing::debug!(connection = %name, tables = snap.schema.tables.len(), ms = snap.took.as_millis() as u64, "schema read");
                 slot.stale.store(false, Ordering::SeqCst);
@@ -220,9 +228,9 @@ impl SchemaCache {
     }
 }
 
-/// Reads version, tables and keys. The version is read first, so a change made while
+/// Reads version, tables, keys and sampled values. The version is read first, so a change made while
 /// introspecting shows up as a new version at the next check.
-async fn load(backend: &dyn Backend) -> Result<Snapshot, BackendError> {
+async fn load(backend: &dyn Backend, samples: usize) -> Result<Snapshot, BackendError> {
     let started = Instant::now();
     let work = async {
         let version = backend.schema_version().await.unwrap_or(None);
@@ -231,8 +239,10 @@ async fn load(backend: &dyn Backend) -> Result<Snapshot, BackendError> {
             tracing::debug!(error = %e, "keys not introspected");
             KeyInfo::default()
         });
+        let mut schema = schema?;
+        samples::fill(backend, &mut schema, samples).await;
         Ok(Snapshot {
-            schema: Arc::new(schema?),
+            schema: Arc::new(schema),
             keys: Arc::new(keys),
             version,
             loaded_at: Utc::now(),
@@ -246,5 +256,6 @@ async fn load(backend: &dyn Backend) -> Result<Snapshot, BackendError> {
 
 mod engine;
 pub mod retrieve;
+pub mod samples;
 #[cfg(test)]
 mod tests;

@@ -423,7 +423,8 @@ fn prune(t: &TableInfo, keys: Option<&KeyInfo>, wanted: &HashSet<&str>) -> (Tabl
     )
 }
 
-/// The weighted terms of a table: name ×3, comment ×2, columns and their comments ×1.
+/// The weighted terms of a table: name ×3, comment ×2, columns, their comments and
+/// sampled values ×1.
 fn document(t: &TableInfo) -> HashMap<String, f64> {
     let mut d: HashMap<String, f64> = HashMap::new();
     let mut add = |text: &str, w: f64| {
@@ -439,6 +440,9 @@ fn document(t: &TableInfo) -> HashMap<String, f64> {
         add(&c.name, 1.0);
         if let Some(cc) = &c.comment {
             add(cc, 1.0);
+        }
+        for v in &c.samples {
+            add(v, 1.0);
         }
     }
     d

@@ -71,7 +71,7 @@ fn names(s: &Snapshot) -> Vec<String> {
 async fn reads_once_then_serves_from_the_cache() {
     let b = Counting::default();
     b.set(&["a"], Some("1"));
-    let cache = SchemaCache::new(["Shop"]);
+    let cache = SchemaCache::new([("Shop", 0)]);
     let (s, how) = cache.get("shop", &b).await.expect("get");
     assert_eq!(how, Fetched::Reloaded);
     assert_eq!(names(&s), ["a"]);
@@ -91,7 +91,7 @@ async fn reads_once_then_serves_from_the_cache() {
 async fn a_check_rereads_only_when_the_version_changed() {
     let b = Counting::default();
     b.set(&["a"], Some("1"));
-    let cache = SchemaCache::new(["shop"]);
+    let cache = SchemaCache::new([("shop", 0)]);
     assert!(cache.check("shop", &b).await, "first check loads");
     assert!(!cache.check("shop", &b).await, "same version: no reload");
     assert_eq!(b.introspections(), 1);
@@ -105,7 +105,7 @@ async fn a_check_rereads_only_when_the_version_changed() {
 async fn invalidation_checks_the_version_before_rereading() {
     let b = Counting::default();
     b.set(&["a"], Some("1"));
-    let cache = SchemaCache::new(["shop"]);
+    let cache = SchemaCache::new([("shop", 0)]);
     cache.get("shop", &b).await.expect("get");
     // DDL that changed nothing the version covers: one version query, no introspection.
     cache.invalidate("shop");
@@ -124,7 +124,7 @@ async fn invalidation_checks_the_version_before_rereading() {
 async fn versionless_backends_are_resampled_every_tenth_check() {
     let b = Counting::default();
     b.set(&["a"], None);
-    let cache = SchemaCache::new(["docs"]);
+    let cache = SchemaCache::new([("docs", 0)]);
     let reloads = {
         let mut n = 0;
         for _ in 0..=RESAMPLE_EVERY {
@@ -139,7 +139,7 @@ async fn versionless_backends_are_resampled_every_tenth_check() {
 async fn a_failed_reread_keeps_the_last_good_schema_and_says_why() {
     let b = Counting::default();
     b.set(&["a"], Some("1"));
-    let cache = SchemaCache::new(["shop"]);
+    let cache = SchemaCache::new([("shop", 0)]);
     cache.get("shop", &b).await.expect("get");
     b.set(&["a", "b"], Some("2"));
     b.fail.store(true, Ordering::SeqCst);
@@ -155,7 +155,7 @@ async fn a_failed_reread_keeps_the_last_good_schema_and_says_why() {
 async fn concurrent_first_reads_introspect_once() {
     let b = Arc::new(Counting::default());
     b.set(&["a"], Some("1"));
-    let cache = Arc::new(SchemaCache::new(["shop"]));
+    let cache = Arc::new(SchemaCache::new([("shop", 0)]));
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let (b, cache) = (b.clone(), cache.clone());
@@ -171,7 +171,7 @@ async fn concurrent_first_reads_introspect_once() {
 #[tokio::test]
 async fn unknown_connections_are_an_error() {
     let b = Counting::default();
-    let cache = SchemaCache::new(["shop"]);
+    let cache = SchemaCache::new([("shop", 0)]);
     assert!(cache.get("nope", &b).await.is_err());
     assert!(cache.peek("nope").is_none());
 }
