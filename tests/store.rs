@@ -182,7 +182,8 @@ async fn two_proxies_share_a_postgres_store() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn same_ask_twice_is_cached_until_the_schema_changes() {
     let f = fx().await;
-    let proxy = start_proxy(&f.toml("", GURU)).await;
+    // Schemas are re-checked every 100 ms here (a direct ALTER is seen within that).
+    let proxy = start_proxy(&f.toml("[limits]\nschema_check = \"100ms\"\n", GURU)).await;
     let (c, notices) = proxy.connect_with_notices().await;
     f.llm
         .set_default(Reply::text("DATABASE: pg\nSELECT count(*) AS n FROM t;"));
@@ -210,6 +211,23 @@ async fn same_ask_twice_is_cached_until_the_schema_changes() {
         .await
         .exec_in(&f.pg_db, "ALTER TABLE t ADD COLUMN b text;")
         .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while simple(
+        &c,
+        "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'pg' AND table_name = 't'",
+    )
+    .await
+    .expect("catalog")
+    .scalar()
+    .as_deref()
+        != Some("2")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the new column was not seen within 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     simple(&c, "ASK 'how many in t?' ON pg")
         .await
         .expect("third");
