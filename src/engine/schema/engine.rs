@@ -72,13 +72,21 @@ impl Engine {
         question: &str,
         ctx: &AskContext,
     ) -> (Vec<(i64, DbSchema)>, Selection) {
-        let keys: HashMap<String, Arc<crate::keys::KeyInfo>> = dbs
-            .iter()
-            .filter_map(|(_, d)| {
-                self.peek_schema(&d.name)
-                    .map(|s| (d.name.to_lowercase(), s.keys.clone()))
-            })
-            .collect();
+        let mut keys: HashMap<String, Arc<crate::keys::KeyInfo>> = HashMap::new();
+        let mut indexes: HashMap<String, Arc<retrieve::DbIndex>> = HashMap::new();
+        for (id, d) in dbs {
+            let Some(snap) = self.peek_schema(&d.name) else {
+                continue;
+            };
+            keys.insert(d.name.to_lowercase(), snap.keys.clone());
+            // The index belongs to the snapshot these very tables came from.
+            if Arc::ptr_eq(&snap.schema, &d.schema) {
+                let index = snap
+                    .retrieval
+                    .get_or_init(|| Arc::new(retrieve::DbIndex::build(*id, d)));
+                indexes.insert(d.name.to_lowercase(), index.clone());
+            }
+        }
         retrieve::select(
             dbs,
             &retrieve::Query {
@@ -87,6 +95,7 @@ impl Engine {
                 pinned: &ctx.pinned,
                 keys: &keys,
                 budget: self.config.llm.schema_budget,
+                indexes: &indexes,
             },
         )
     }

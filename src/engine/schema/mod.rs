@@ -36,6 +36,8 @@ pub struct Snapshot {
     pub loaded_at: DateTime<Utc>,
     /// How long reading took.
     pub took: Duration,
+    /// Table retrieval's index of this schema, built on first use.
+    pub retrieval: std::sync::OnceLock<Arc<retrieve::DbIndex>>,
 }
 
 #[derive(Default)]
@@ -247,6 +249,7 @@ async fn load(backend: &dyn Backend, samples: usize) -> Result<Snapshot, Backend
             version,
             loaded_at: Utc::now(),
             took: started.elapsed(),
+            retrieval: std::sync::OnceLock::new(),
         })
     };
     tokio::time::timeout(LOAD_TIMEOUT, work)

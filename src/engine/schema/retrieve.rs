@@ -116,6 +116,33 @@ pub fn tokens(text: &str) -> usize {
     text.chars().count().div_ceil(4)
 }
 
+/// What ranking needs of one connection's schema, computed once per schema read (the
+/// schema cache keeps it beside the snapshot): each table's weighted terms, the tokens of
+/// its prompt text and of the database header, and which tables look like copies.
+#[derive(Debug)]
+pub struct DbIndex {
+    docs: Vec<HashMap<String, f64>>,
+    table_tokens: Vec<usize>,
+    header_tokens: usize,
+    copies: Vec<bool>,
+}
+
+impl DbIndex {
+    /// Indexes the tables of `db` (connection id `id`).
+    pub fn build(id: i64, db: &DbSchema) -> DbIndex {
+        let tables = &db.schema.tables;
+        DbIndex {
+            docs: tables.iter().map(document).collect(),
+            table_tokens: tables
+                .iter()
+                .map(|t| tokens(&prompt::table_text(db, t)))
+                .collect(),
+            header_tokens: tokens(&prompt::database_header(id, db)),
+            copies: copies(tables),
+        }
+    }
+}
+
 /// What `select` needs besides the schemas.
 pub struct Query<'a> {
     /// The question.
@@ -128,13 +155,27 @@ pub struct Query<'a> {
     pub keys: &'a HashMap<String, Arc<KeyInfo>>,
     /// `[llm] schema_budget`.
     pub budget: usize,
+    /// Indexes per connection name (lower case) built for these very schemas; one
+    /// missing is built now.
+    pub indexes: &'a HashMap<String, Arc<DbIndex>>,
 }
 
 /// Chooses the tables to send; returns the schemas cut to them and what was chosen.
 pub fn select(dbs: &[(i64, DbSchema)], q: &Query<'_>) -> (Vec<(i64, DbSchema)>, Selection) {
     let total: usize = dbs.iter().map(|(_, d)| d.schema.tables.len()).sum();
-    let full = prompt::schema_text(dbs);
-    let full_tokens = tokens(&full);
+    let idx: Vec<Arc<DbIndex>> = dbs
+        .iter()
+        .map(|(id, d)| match q.indexes.get(&d.name.to_lowercase()) {
+            Some(i) if i.docs.len() == d.schema.tables.len() => i.clone(),
+            _ => Arc::new(DbIndex::build(*id, d)),
+        })
+        .collect();
+    // Rounded up piece by piece: never below the tokens of the rendered text.
+    let full_tokens = tokens(&prompt::schema_title(total, dbs.len()))
+        + idx
+            .iter()
+            .map(|i| i.header_tokens + i.table_tokens.iter().sum::<usize>())
+            .sum::<usize>();
     if full_tokens <= q.budget {
         let chosen = dbs
             .iter()
@@ -176,15 +217,12 @@ pub fn select(dbs: &[(i64, DbSchema)], q: &Query<'_>) -> (Vec<(i64, DbSchema)>, 
         .enumerate()
         .flat_map(|(i, (_, d))| (0..d.schema.tables.len()).map(move |j| (i, j)))
         .collect();
-    let docs: Vec<HashMap<String, f64>> = all
-        .iter()
-        .map(|&(i, j)| document(&dbs[i].1.schema.tables[j]))
-        .collect();
+    let docs: Vec<&HashMap<String, f64>> = all.iter().map(|&(i, j)| &idx[i].docs[j]).collect();
     let mut scores = bm25(&docs, &weights);
     // Archive, staging, backup and yearly copies score like their original; the original
     // is what a question means, so copies go behind it.
-    for (k, copy) in copies(dbs, &all).into_iter().enumerate() {
-        if copy {
+    for (k, &(i, j)) in all.iter().enumerate() {
+        if idx[i].copies[j] {
             scores[k] *= COPY_WEIGHT;
         }
     }
@@ -257,9 +295,13 @@ pub fn select(dbs: &[(i64, DbSchema)], q: &Query<'_>) -> (Vec<(i64, DbSchema)>, 
             q.keys.get(&db.name.to_lowercase()).map(|k| k.as_ref()),
             &wanted,
         );
-        let mut cost = tokens(&prompt::table_text(db, &table));
+        let mut cost = if left_out == 0 {
+            idx[i].table_tokens[j]
+        } else {
+            tokens(&prompt::table_text(db, &table))
+        };
         if !headers.contains(&i) {
-            cost += tokens(&prompt::database_header(dbs[i].0, db));
+            cost += idx[i].header_tokens;
         }
         if spent + cost > q.budget {
             continue;
@@ -320,27 +362,28 @@ const COPY_WEIGHT: f64 = 0.15;
 /// Which tables look like a copy of another table of the same database: the name is the
 /// other's name with parts added before or after it (`orders_hist`, `stg_orders`,
 /// `orders_2019`, `bak_orders_20231231`), and most columns are the other's.
-fn copies(dbs: &[(i64, DbSchema)], all: &[(usize, usize)]) -> Vec<bool> {
+fn copies(tables: &[TableInfo]) -> Vec<bool> {
     let parts = |name: &str| -> Vec<String> { split_identifier(name) };
-    let by_name: HashMap<(usize, String), usize> = all
+    let by_name: HashMap<String, usize> = tables
         .iter()
-        .map(|&(i, j)| ((i, parts(&dbs[i].1.schema.tables[j].name).join("_")), j))
+        .enumerate()
+        .map(|(j, t)| (parts(&t.name).join("_"), j))
         .collect();
     let columns = |t: &TableInfo| -> HashSet<String> {
         t.columns.iter().map(|c| c.name.to_lowercase()).collect()
     };
-    all.iter()
-        .map(|&(i, j)| {
-            let t = &dbs[i].1.schema.tables[j];
+    tables
+        .iter()
+        .map(|t| {
             let p = parts(&t.name);
             let n = p.len();
             let mine = columns(t);
             (0..n)
                 .flat_map(|a| (a + 1..=n).map(move |b| (a, b)))
                 .filter(|&(a, b)| (a == 0 || b == n) && b - a < n)
-                .filter_map(|(a, b)| by_name.get(&(i, p[a..b].join("_"))))
+                .filter_map(|(a, b)| by_name.get(&p[a..b].join("_")))
                 .any(|&o| {
-                    let theirs = columns(&dbs[i].1.schema.tables[o]);
+                    let theirs = columns(&tables[o]);
                     let shared = mine.intersection(&theirs).count();
                     let smaller = mine.len().min(theirs.len()).max(1);
                     shared * 10 >= smaller * 6
@@ -449,7 +492,7 @@ fn document(t: &TableInfo) -> HashMap<String, f64> {
 }
 
 /// BM25 (k1 = 1.2, b = 0.75) of every document against the weighted query terms.
-fn bm25(docs: &[HashMap<String, f64>], query: &HashMap<String, f64>) -> Vec<f64> {
+fn bm25(docs: &[&HashMap<String, f64>], query: &HashMap<String, f64>) -> Vec<f64> {
     let n = docs.len() as f64;
     let lens: Vec<f64> = docs.iter().map(|d| d.values().sum()).collect();
     let avg = (lens.iter().sum::<f64>() / n.max(1.0)).max(1.0);

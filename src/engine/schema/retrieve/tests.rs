@@ -107,6 +107,7 @@ fn run(
             pinned,
             keys,
             budget,
+            indexes: &HashMap::new(),
         },
     )
 }
