@@ -37,6 +37,32 @@ impl Default for HttpConfig {
     }
 }
 
+impl HttpConfig {
+    /// Checks the listen address and origins; errors name the key.
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(l) = &self.listen {
+            l.parse::<std::net::SocketAddr>()
+                .map_err(|e| invalid("http.listen", format!("{e} (expected host:port)")))?;
+        }
+        if self.max_body == 0 {
+            return Err(invalid("http.max_body", "must be at least 1 byte"));
+        }
+        for (i, o) in self.allow_origins.iter().enumerate() {
+            let ok = o == "*"
+                || ((o.starts_with("http://") || o.starts_with("https://"))
+                    && !o.ends_with('/')
+                    && !o.contains(char::is_whitespace));
+            if !ok {
+                return Err(invalid(
+                    format!("http.allow_origins[{i}]"),
+                    format!("{o:?}: use \"*\" or an origin like \"https://host:port\" (no path)"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::config::Config;
@@ -72,31 +98,5 @@ mod tests {
             .expect_err("short token")
             .to_string();
         assert!(err.contains("users[0].api_token"), "{err}");
-    }
-}
-
-impl HttpConfig {
-    /// Checks the listen address and origins; errors name the key.
-    pub(super) fn validate(&self) -> Result<(), ConfigError> {
-        if let Some(l) = &self.listen {
-            l.parse::<std::net::SocketAddr>()
-                .map_err(|e| invalid("http.listen", format!("{e} (expected host:port)")))?;
-        }
-        if self.max_body == 0 {
-            return Err(invalid("http.max_body", "must be at least 1 byte"));
-        }
-        for (i, o) in self.allow_origins.iter().enumerate() {
-            let ok = o == "*"
-                || ((o.starts_with("http://") || o.starts_with("https://"))
-                    && !o.ends_with('/')
-                    && !o.contains(char::is_whitespace));
-            if !ok {
-                return Err(invalid(
-                    format!("http.allow_origins[{i}]"),
-                    format!("{o:?}: use \"*\" or an origin like \"https://host:port\" (no path)"),
-                ));
-            }
-        }
-        Ok(())
     }
 }
