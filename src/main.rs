@@ -29,6 +29,9 @@ enum Cmd {
         /// Listen address, overriding `[server] listen` (e.g. 127.0.0.1:6543).
         #[arg(long)]
         listen: Option<String>,
+        /// HTTP API and chat page address, overriding `[http] listen` (e.g. 127.0.0.1:8000).
+        #[arg(long)]
+        http_listen: Option<String>,
     },
     /// Validate the configuration and connect to every database.
     Check {
@@ -75,7 +78,11 @@ async fn run() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Cmd::Serve { config, listen } => {
+        Cmd::Serve {
+            config,
+            listen,
+            http_listen,
+        } => {
             let cfg = match load(config) {
                 Ok(c) => c,
                 Err(e) => {
@@ -86,6 +93,9 @@ async fn run() -> ExitCode {
             let mut cfg = cfg;
             if let Some(l) = listen {
                 cfg.server.listen = l;
+            }
+            if let Some(l) = http_listen {
+                cfg.http.listen = Some(l);
             }
             match dbguru::server::start(cfg).await {
                 Ok(server) => {
