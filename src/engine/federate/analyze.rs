@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 use sqlparser::ast::{
     Expr, Ident, JoinConstraint, JoinOperator, ObjectName, ObjectNamePart, Query, Select,
@@ -241,7 +242,7 @@ struct Rewriter<'a> {
     names: &'a [String],
     target: Option<&'a str>,
     ctes: HashSet<String>,
-    schemas: &'a HashMap<String, (Dialect, SchemaInfo)>,
+    schemas: &'a HashMap<String, (Dialect, Arc<SchemaInfo>)>,
     sources: Vec<Source>,
     error: Option<FederateError>,
 }
@@ -504,7 +505,7 @@ pub(crate) fn analyze(
     sql: &str,
     names: &[String],
     target: Option<&str>,
-    schemas: &HashMap<String, (Dialect, SchemaInfo)>,
+    schemas: &HashMap<String, (Dialect, Arc<SchemaInfo>)>,
 ) -> Result<Analysis, FederateError> {
     let mut stmt = parse(sql)?;
     let ctes = cte_names(&stmt);

@@ -213,7 +213,7 @@ impl Engine {
         &self,
         named: &BTreeSet<String>,
         timeout: Duration,
-    ) -> Result<HashMap<String, (Dialect, SchemaInfo)>, EngineError> {
+    ) -> Result<HashMap<String, (Dialect, Arc<SchemaInfo>)>, EngineError> {
         let futs = named
             .iter()
             .filter_map(|n| self.conn(n))
@@ -223,10 +223,7 @@ impl Engine {
                     .map_err(|_| BackendError::Timeout(timeout))
                     .and_then(|r| r);
                 match r {
-                    Ok((s, _)) => Ok((
-                        c.cfg.name.clone(),
-                        (c.backend.dialect(), SchemaInfo::clone(&s.schema)),
-                    )),
+                    Ok((s, _)) => Ok((c.cfg.name.clone(), (c.backend.dialect(), s.schema.clone()))),
                     Err(error) => Err(EngineError::Backend {
                         connection: c.cfg.name.clone(),
                         error,

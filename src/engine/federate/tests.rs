@@ -2,6 +2,7 @@
 //! and the combining statement (the integration tests run them on real databases).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::backends::{ColumnInfo, Dialect, SchemaInfo, TableInfo};
 
@@ -26,13 +27,13 @@ fn table(name: &str, cols: &[(&str, &str)]) -> TableInfo {
     }
 }
 
-fn schemas() -> HashMap<String, (Dialect, SchemaInfo)> {
+fn schemas() -> HashMap<String, (Dialect, Arc<SchemaInfo>)> {
     HashMap::from([
         (
             "shop".to_string(),
             (
                 Dialect::Sqlite,
-                SchemaInfo {
+                Arc::new(SchemaInfo {
                     database: "shop".into(),
                     tables: vec![
                         table(
@@ -53,14 +54,14 @@ fn schemas() -> HashMap<String, (Dialect, SchemaInfo)> {
                             ],
                         ),
                     ],
-                },
+                }),
             ),
         ),
         (
             "crm".to_string(),
             (
                 Dialect::Mysql,
-                SchemaInfo {
+                Arc::new(SchemaInfo {
                     database: "crm".into(),
                     tables: vec![table(
                         "contacts",
@@ -70,7 +71,7 @@ fn schemas() -> HashMap<String, (Dialect, SchemaInfo)> {
                             ("score", "decimal(6,2)"),
                         ],
                     )],
-                },
+                }),
             ),
         ),
     ])
