@@ -1,4 +1,4 @@
-// pgJDBC DatabaseMetaData as DBeaver, DataGrip, Metabase and Tableau use it (tests/bi.rs).
+// pgJDBC DatabaseMetaData as DBeaver, DataGrip, Metabase and Tableau use it (tests/it/bi.rs).
 // Prints one line per fact, "<step>|<value>", so the test compares dbguru with a real
 // PostgreSQL holding the same tables. Any exception fails the program (exit 1).
 // Environment: DBGURU_HOST, DBGURU_PORT, DBGURU_USER, DBGURU_DBNAME, DBGURU_SCHEMA,

@@ -1,4 +1,4 @@
-"""pgcli's completion refresh and \\dt (tests/bi.rs): PGExecute's metadata generators
+"""pgcli's completion refresh and \\dt (tests/it/bi.rs): PGExecute's metadata generators
 as pgcli's completer calls them, then `\\dt SCHEMA.*` through pgspecial. Prints one
 `step|value` line per fact; any exception fails the script (exit 1).
 Usage: bi_pgcli.py PORT SCHEMA TABLE"""

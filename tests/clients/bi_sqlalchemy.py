@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 reflection as ORMs, Alembic and pandas use it (tests/bi.rs): every
+"""SQLAlchemy 2 reflection as ORMs, Alembic and pandas use it (tests/it/bi.rs): every
 Inspector method, MetaData.reflect per schema, pandas.read_sql_table. Prints one
 `step|value` line per fact; any exception fails the script (exit 1).
 Usage: bi_sqlalchemy.py DRIVER PORT SCHEMA TABLE PARENT

@@ -1,4 +1,4 @@
-"""Apache Superset 6.1 as a user drives it (tests/bi.rs), through its REST API with
+"""Apache Superset 6.1 as a user drives it (tests/it/bi.rs), through its REST API with
 Flask's test client: register the database, list schemas and tables, load table
 metadata, create a dataset per table, run a chart query (GROUP BY + count) and SQL Lab
 queries. Prints one `step|value` line per fact; any failure exits 1.

@@ -1,6 +1,6 @@
-"""Shared expectations and helpers for the Python client scripts of tests/clients.rs.
+"""Shared expectations and helpers for the Python client scripts of tests/it/clients.rs.
 
-The fixture (see `fixture()` in tests/clients.rs) puts an `orders` table in a PostgreSQL
+The fixture (see `fixture()` in tests/it/clients.rs) puts an `orders` table in a PostgreSQL
 database `pg` (3 orders, revenue 35.75) and in a SQLite file `lite` (2 orders, revenue 3.75);
 the scripted LLM answers every ASK with one `SELECT count(*) AS orders, sum(amount) AS revenue
 FROM orders` per database, so every ASK returns these two rows. Plain SQL goes to `pg`.

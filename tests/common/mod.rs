@@ -1,8 +1,10 @@
 //! Test harness for dbguru integration tests.
 //!
-//! Use from a test file with `mod common; use common::*;`.
+//! `tests/it/main.rs` declares it (`#[path] mod common;`) and its modules `use crate::common;
+//! use common::*;`; the two separate test binaries declare it with `mod common;`.
 //!
-//! - [`postgres`] / [`mariadb`]: one throwaway server per test binary, started on first use,
+//! - [`postgres`] / [`mariadb`]: one throwaway server per test binary, shared by its modules (each
+//!   test makes its own database), started on first use,
 //!   stopped and deleted by a watchdog process when the test binary exits. Both log every
 //!   statement (to prove what ran). Missing server binaries FAIL the test, naming the Debian
 //!   package.

@@ -1,6 +1,6 @@
 //! README command 1: `dbguru serve` on the embedded default answers psql with no LLM key.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -23,7 +23,7 @@
 //!
 //! A missing client fails its test, naming what to install.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 //! whose client left while the LLM was thinking never starts its SQL; a CancelRequest
 //! while rows are streaming stops the statement on the server.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,6 @@
 //! Chat sessions that last: the store, resume, history tables, caching, user isolation.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

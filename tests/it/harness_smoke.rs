@@ -2,7 +2,7 @@
 //! answer, the scripted LLM serves what it was told and records what it got, file databases
 //! are created from scripts.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 //! the set) and its schema part must stay within `[llm] schema_budget`. Pinned tables and
 //! foreign-key partners are checked on the same fixture.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 

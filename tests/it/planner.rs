@@ -3,7 +3,7 @@
 //! against a second copy of the demo files, and the promises of issue 14 (interpretation
 //! NOTICEs, no silent caps, refusals with SQLSTATE 0A000 naming the words not placed).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

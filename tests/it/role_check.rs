@@ -1,7 +1,7 @@
 //! `dbguru check` (and the startup log) warn when a connection marked `read_only` uses a
 //! database role that could write; a read-only role gets no warning.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -3,7 +3,7 @@
 //! DuckDB, builtin planner), and PostgreSQL + MariaDB with the scripted LLM; sessions
 //! shared with the PostgreSQL wire; the page in headless Chromium.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -15,7 +15,7 @@
 //!   inlined form and psycopg 3's bound-parameter form), errors (0A000, session usable).
 //! - Unit checks of the type mapping and the translation, without a proxy.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::Stdio;

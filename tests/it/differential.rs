@@ -6,7 +6,7 @@
 //! Where dbguru knowingly differs today, the difference is listed in [`KNOWN`] with the
 //! reason; any other difference — or a listed one that went away — fails the test.
 
-mod common;
+use crate::common;
 
 use common::*;
 

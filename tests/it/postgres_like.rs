@@ -4,7 +4,7 @@
 //! PostgreSQL does, and a read-only PostgreSQL statement cannot make its connection
 //! writable.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! (`ssl-mode`, `ssl-ca`) servers that accept nothing but TLS; MongoDB's `tls=true`
 //! reaches the driver.
 
-mod common;
+use crate::common;
 
 use common::*;
 

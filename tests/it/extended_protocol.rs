@@ -2,7 +2,7 @@
 //! passthrough: Execute with a row limit (PortalSuspended, then resume), portals
 //! interleaved in one transaction, and an error that leaves the connection usable.
 
-mod common;
+use crate::common;
 
 use common::*;
 

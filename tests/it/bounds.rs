@@ -1,7 +1,7 @@
 //! Bounded memory (issue 10, item 6) through the proxy: LLM replies are capped and a long
 //! chat keeps only `[llm] history_turns` turns (prompts unchanged).
 
-mod common;
+use crate::common;
 
 use common::*;
 

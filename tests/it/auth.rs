@@ -1,7 +1,7 @@
 //! Authentication: trust, cleartext and SCRAM-SHA-256 users from `[[users]]`, and
 //! per-user connection limits.
 
-mod common;
+use crate::common;
 
 use common::*;
 

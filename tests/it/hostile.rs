@@ -11,7 +11,7 @@
 //! default 2 MiB worker stacks: the statement bounds, not the 16 MiB stacks the binary
 //! uses, are what keep it alive.
 
-mod common;
+use crate::common;
 
 #[path = "hostile/corpus.rs"]
 mod corpus;

@@ -18,7 +18,7 @@
 //!
 //! `DBGURU_LOG=debug` prints the proxy's log (what each client sent) to the test output.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

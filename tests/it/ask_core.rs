@@ -2,7 +2,7 @@
 //! SQLite and DuckDB driven by the scripted LLM; EXPLAIN, follow-ups, safety, partial
 //! answers, LLM failures, limits and bad input.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -578,7 +578,7 @@ async fn timeout_cancels_the_query_on_the_server() {
     let my = mariadb().await;
     let mut gone = false;
     for _ in 0..50 {
-        let procs = my.query(&f.my_db, "SELECT count(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%SLEEP(30)%' AND ID <> CONNECTION_ID()").await;
+        let procs = my.query(&f.my_db, "SELECT count(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%SLEEP(30)%' AND DB = DATABASE() AND ID <> CONNECTION_ID()").await;
         if procs[0][0].as_deref() == Some("0") {
             gone = true;
             break;

@@ -1,7 +1,7 @@
 //! A CancelRequest (psql Ctrl-C, JDBC Statement.cancel) stops a running ASK: the LLM
 //! call is dropped, backend queries are cancelled on their servers, the client gets 57014.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

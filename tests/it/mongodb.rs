@@ -3,7 +3,7 @@
 //! the same answer computed directly from the documents read with the Rust driver, JSON
 //! pipelines, types, refusals, limits, a stopped server and the commands on the wire.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
