@@ -9,10 +9,12 @@ use serde::Deserialize;
 
 mod federation;
 mod http;
+mod knowledge;
 mod limits;
 mod size;
 pub use federation::FederationConfig;
 pub use http::HttpConfig;
+pub use knowledge::KnowledgeConfig;
 pub use limits::LimitsConfig;
 use size::byte_size;
 pub use size::parse_byte_size;
@@ -136,6 +138,9 @@ pub struct Config {
     /// The REST API and chat page (off unless `[http] listen` is set).
     #[serde(default)]
     pub http: HttpConfig,
+    /// Glossary and example files.
+    #[serde(default)]
+    pub knowledge: KnowledgeConfig,
     /// Directory relative paths are resolved against (the config file's directory).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -219,7 +224,8 @@ pub struct UserConfig {
     /// Whether this user may enable writes (`SET dbguru.allow_write = on`). Default false.
     #[serde(default)]
     pub may_write: bool,
-    /// Whether this user sees every user's sessions. Default false.
+    /// Whether this user sees every user's sessions and may change the business
+    /// knowledge (`dbguru.glossary`, `dbguru.examples`). Default false.
     #[serde(default)]
     pub admin: bool,
     /// A bearer token for the HTTP API (`Authorization: Bearer <token>`; use `${ENV}`).
@@ -669,6 +675,12 @@ impl Config {
         }
         if self.limits.schema_check.is_zero() {
             return Err(invalid("limits.schema_check", "must be greater than zero"));
+        }
+        if self.limits.max_tables == 0 {
+            return Err(invalid("limits.max_tables", "must be at least 1"));
+        }
+        if self.limits.max_columns == 0 {
+            return Err(invalid("limits.max_columns", "must be at least 1"));
         }
         if self.limits.max_concurrency == 0 {
             return Err(invalid("limits.max_concurrency", "must be at least 1"));

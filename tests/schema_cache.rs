@@ -21,6 +21,10 @@ async fn proxy(llm: &ScriptedLlm, db_url: &str, schema_check: &str, extra: &str)
     .await
 }
 
+/// Held by the tests that read PostgreSQL's statement log: another test's introspection
+/// of its own database would show in it.
+static STATEMENT_LOG: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The introspection query's marker in PostgreSQL's statement log.
 const INTROSPECTION: &str = "format_type(a.atttypid";
 
@@ -46,6 +50,7 @@ async fn catalog_tables(c: &tokio_postgres::Client) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ask_reads_the_cache_and_ddl_through_dbguru_is_seen_at_once() {
+    let _log = STATEMENT_LOG.lock().await;
     let pg = postgres().await;
     let (db, url) = pg.fresh_database("schemacache").await;
     pg.exec_in(
@@ -142,6 +147,7 @@ async fn ask_reads_the_cache_and_ddl_through_dbguru_is_seen_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_direct_change_is_seen_within_schema_check() {
+    let _log = STATEMENT_LOG.lock().await;
     let pg = postgres().await;
     let (db, url) = pg.fresh_database("schemacheck").await;
     pg.exec_in(&db, "CREATE TABLE a (id int)").await;
@@ -194,4 +200,63 @@ async fn a_direct_change_is_seen_within_schema_check() {
         !log.contains(INTROSPECTION),
         "re-introspected an unchanged schema:\n{log}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schema_past_the_bounds_is_cut_with_a_warning() {
+    let dir = temp_dir();
+    let mut sql = String::from("CREATE TABLE a_wide (");
+    sql.push_str(
+        &(0..30)
+            .map(|i| format!("c{i} INTEGER"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    sql.push_str(");");
+    for i in 0..11 {
+        sql.push_str(&format!("CREATE TABLE t{i:02} (id INTEGER);"));
+    }
+    let lite = sqlite_file(dir.path(), "big.sqlite", &sql);
+    let llm = ScriptedLlm::start().await;
+    let p = start_proxy(&format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n\n[[users]]\nname = \"guru\"\nauth = \"trust\"\n\n{}\n\
+         [limits]\nmax_tables = 10\nmax_columns = 20\nhealth_interval = \"100ms\"\n\n{}",
+        llm.llm_toml("5s", 0),
+        file_connection_toml("lite", "sqlite", &lite)
+    ))
+    .await;
+    let (c, notices) = p.connect_with_notices().await;
+    llm.push_text("DATABASE: lite\nSELECT 1 AS one;");
+    simple(&c, "ASK 'how wide is a_wide'").await.expect("ask");
+    let warning = notices
+        .messages()
+        .into_iter()
+        .find(|m| m.contains("incomplete"))
+        .unwrap_or_else(|| panic!("no WARNING: {:?}", notices.messages()));
+    assert!(warning.contains("2 of 12 tables"), "{warning}");
+    assert!(warning.contains("a_wide (30 columns)"), "{warning}");
+    let prompt = llm.last_prompt_text();
+    assert_eq!(prompt.matches("Table: lite.").count(), 10, "{prompt}");
+    assert!(
+        prompt.contains("c19") && !prompt.contains("c20"),
+        "{prompt}"
+    );
+    // The proxy keeps serving, and dbguru.connections says what was left out (the
+    // health check fills `error`, every 100 ms here).
+    let mut error = None;
+    for _ in 0..50 {
+        error = simple(
+            &c,
+            "SELECT error FROM dbguru.connections WHERE name = 'lite'",
+        )
+        .await
+        .expect("connections")
+        .scalar();
+        if error.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let error = error.expect("dbguru.connections.error names what was left out");
+    assert!(error.contains("max_tables = 10"), "{error}");
 }

@@ -32,6 +32,22 @@ pub struct LimitsConfig {
     /// every tenth check. DDL that passes through dbguru is seen at once. Default 30s.
     #[serde(default = "default_schema_check", with = "duration_str")]
     pub schema_check: Duration,
+    /// Most tables read per connection; past it the first ones by name are kept and every
+    /// ASK on the connection gets a WARNING saying how many were left out. Default 10000.
+    #[serde(default = "default_max_tables")]
+    pub max_tables: usize,
+    /// Most columns read per table; past it the first ones are kept (with the same
+    /// WARNING). Default 1000.
+    #[serde(default = "default_max_columns")]
+    pub max_columns: usize,
+}
+
+fn default_max_tables() -> usize {
+    10_000
+}
+
+fn default_max_columns() -> usize {
+    1000
 }
 
 fn default_schema_check() -> Duration {
@@ -55,6 +71,8 @@ impl Default for LimitsConfig {
             health_interval: default_health(),
             idle_in_transaction: default_idle_in_transaction(),
             schema_check: default_schema_check(),
+            max_tables: default_max_tables(),
+            max_columns: default_max_columns(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The proxy's own state as tables: `dbguru.connections`, `dbguru.sessions`,
-//! `dbguru.messages`, `dbguru.queries`.
+//! `dbguru.messages`, `dbguru.queries`, `dbguru.glossary`, `dbguru.examples` (the last
+//! two also take INSERT and DELETE from admins: `knowledge::write`).
 //!
 //! The rows a user may see are loaded into a private in-memory SQLite database (schema
 //! `dbguru`) and the user's statement runs there, so WHERE, ORDER BY, LIMIT, joins and
@@ -78,6 +79,8 @@ struct Tables {
     sessions: Vec<Vec<SqlValue>>,
     messages: Vec<Vec<SqlValue>>,
     queries: Vec<Vec<SqlValue>>,
+    glossary: Vec<Vec<SqlValue>>,
+    examples: Vec<Vec<SqlValue>>,
 }
 
 const DDL: &str = "
@@ -88,7 +91,11 @@ CREATE TABLE dbguru.sessions (id TEXT, name TEXT, owner TEXT, active_connection_
 CREATE TABLE dbguru.messages (id BIGINT, chat_session_id TEXT, role TEXT, content TEXT, query_history_id BIGINT,
   databases_used TEXT, created_at TEXT);
 CREATE TABLE dbguru.queries (id BIGINT, chat_session_id TEXT, question TEXT, sql TEXT, success BOOLEAN, rows BIGINT,
-  ms DOUBLE, error TEXT, cached BOOLEAN, created_at TEXT);";
+  ms DOUBLE, error TEXT, cached BOOLEAN, created_at TEXT);
+CREATE TABLE dbguru.glossary (id BIGINT, term TEXT, definition TEXT, connection TEXT, source TEXT,
+  created_by TEXT, created_at TEXT);
+CREATE TABLE dbguru.examples (id BIGINT, question TEXT, connection TEXT, sql TEXT, source TEXT,
+  created_by TEXT, created_at TEXT);";
 
 fn t(s: impl Into<String>) -> SqlValue {
     SqlValue::Text(s.into())
@@ -127,6 +134,8 @@ fn run(
         ("sessions", &tables.sessions),
         ("messages", &tables.messages),
         ("queries", &tables.queries),
+        ("glossary", &tables.glossary),
+        ("examples", &tables.examples),
     ] {
         let Some(first) = rows.first() else { continue };
         let marks = vec!["?"; first.len()].join(", ");
@@ -300,6 +309,46 @@ impl Engine {
                     ]
                 })
                 .collect(),
+            glossary: Vec::new(),
+            examples: Vec::new(),
+        };
+        let knowledge = self.knowledge.snapshot();
+        let visible = |c: Option<&str>| c.is_none_or(|c| c == "*" || user.may_use(c));
+        let id = |i: Option<i64>| i.map(SqlValue::Integer).unwrap_or(SqlValue::Null);
+        let tables = Tables {
+            glossary: knowledge
+                .glossary
+                .iter()
+                .filter(|g| visible(g.connection.as_deref()))
+                .map(|g| {
+                    vec![
+                        id(g.id),
+                        t(g.term.clone()),
+                        t(g.definition.clone()),
+                        ot(g.connection.clone()),
+                        t(g.source.clone()),
+                        ot(g.created_by.clone()),
+                        ot(g.created_at.clone()),
+                    ]
+                })
+                .collect(),
+            examples: knowledge
+                .examples
+                .iter()
+                .filter(|e| visible(Some(&e.connection)))
+                .map(|e| {
+                    vec![
+                        id(e.id),
+                        t(e.question.clone()),
+                        t(e.connection.clone()),
+                        t(e.sql.clone()),
+                        t(e.source.clone()),
+                        ot(e.created_by.clone()),
+                        ot(e.created_at.clone()),
+                    ]
+                })
+                .collect(),
+            ..tables
         };
         let sql = checked.sql;
         tokio::task::spawn_blocking(move || run(tables, sql, max_rows))
@@ -324,9 +373,14 @@ impl Engine {
             let h = match r {
                 Ok(Ok(())) => Health {
                     status: "up".into(),
-                    error: self.schema_error(&c.cfg.name).map(|e| {
-                        format!("schema introspection failed (the last schema read is kept): {e}")
-                    }),
+                    error: self
+                        .schema_error(&c.cfg.name)
+                        .map(|e| {
+                            format!(
+                                "schema introspection failed (the last schema read is kept): {e}"
+                            )
+                        })
+                        .or_else(|| snap.as_ref().and_then(|s| s.left_out.clone())),
                     last_checked: Some(Utc::now()),
                     latency_ms: Some(latency),
                     tables: snap.as_ref().map(|s| s.schema.tables.len() as i64),

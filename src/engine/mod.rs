@@ -2,10 +2,12 @@
 //!
 //! It speaks Arrow and plain Rust types; it never sees pgwire.
 
+mod ask;
 pub mod cache;
 pub mod combine;
 pub mod federate;
 pub mod guard;
+pub mod knowledge;
 pub mod meta;
 mod passthrough;
 pub use passthrough::RelayJob;
@@ -19,12 +21,10 @@ pub mod tx;
 pub mod r#virtual;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
-use futures::future::join_all;
-use futures::StreamExt;
 use tokio::sync::Semaphore;
 
 use crate::backends::{
@@ -84,6 +84,10 @@ pub enum EngineError {
     /// A `SET` the proxy refuses or cannot honour.
     #[error(transparent)]
     Setting(#[from] settings::SettingError),
+    /// A write to the business knowledge (`dbguru.glossary`, `dbguru.examples`) or a
+    /// knowledge file was refused.
+    #[error(transparent)]
+    Knowledge(#[from] knowledge::KnowledgeError),
     /// Transaction-block rules (no block open, unknown savepoint, aborted block).
     #[error("{message}")]
     Block {
@@ -218,6 +222,7 @@ pub struct Engine {
     pub store: Arc<crate::store::Store>,
     health: std::sync::Mutex<std::collections::HashMap<String, meta::Health>>,
     schema: schema::SchemaCache,
+    knowledge: knowledge::Knowledge,
 }
 
 /// Per-ASK limits and permissions, taken from the session.
@@ -283,13 +288,24 @@ impl Engine {
         let store = crate::store::Store::open(&config.store, &config)
             .await
             .map_err(|e| EngineError::Startup(format!("store: {e}")))?;
+        let files = knowledge::files::load(&config)?;
+        let knowledge = knowledge::Knowledge::new(files);
+        knowledge
+            .refresh(&store)
+            .await
+            .map_err(|e| EngineError::Startup(format!("store: {e}")))?;
         let schema = schema::SchemaCache::new(conns.iter().map(|c| {
             let samples = c.cfg.sample_values.unwrap_or(config.llm.sample_values);
             (c.cfg.name.as_str(), samples)
-        }));
+        }))
+        .with_bounds(schema::Bounds {
+            max_tables: config.limits.max_tables,
+            max_columns: config.limits.max_columns,
+        });
         Ok(Engine {
             config: Arc::new(config),
             schema,
+            knowledge,
             conns,
             llm,
             permits,
@@ -340,519 +356,4 @@ impl Engine {
             progress: None,
         })
     }
-
-    async fn schemas(&self, names: &[String], notices: &mut Vec<Notice>) -> Vec<(i64, DbSchema)> {
-        let futs = names
-            .iter()
-            .filter_map(|n| self.conn(n))
-            .map(|c| async move { (c, self.cached_schema(c).await) });
-        let mut out = Vec::new();
-        for (c, r) in join_all(futs).await {
-            match r {
-                Ok((snap, how)) => {
-                    if how == schema::Fetched::Waited {
-                        notices.push(Notice::info(format!(
-                            "waited for the first schema introspection of \"{}\"",
-                            c.cfg.name
-                        )));
-                    }
-                    out.push((
-                        c.cfg.id(),
-                        DbSchema {
-                            name: c.cfg.name.clone(),
-                            dialect: c.backend.dialect(),
-                            schema: snap.schema.clone(),
-                        },
-                    ))
-                }
-                Err(e) => notices.push(Notice::warning(
-                    backend_sqlstate(&e),
-                    format!("database \"{}\" is left out: {e}", c.cfg.name),
-                )),
-            }
-        }
-        out
-    }
-
-    fn check_plan(
-        &self,
-        plan: &[PlannedQuery],
-        ctx: &AskContext,
-    ) -> Result<Vec<Step>, EngineError> {
-        plan.iter()
-            .map(|q| {
-                if q.connection == plan::FEDERATED {
-                    return self.federated_step(&q.sql);
-                }
-                let conn = self.conn(&q.connection).ok_or_else(|| {
-                    EngineError::Plan(PlanError::UnknownDatabase {
-                        name: q.connection.clone(),
-                        known: ctx.connections.join(", "),
-                    })
-                })?;
-                let allow_write = ctx.allow_write && !conn.cfg.read_only;
-                let cap = conn
-                    .cfg
-                    .effective_max_rows(&self.config.limits)
-                    .min(ctx.max_rows);
-                let checked =
-                    guard::check(&q.sql, conn.backend.dialect(), allow_write, Some(cap + 1))
-                        .map_err(|error| EngineError::Guard {
-                            connection: conn.cfg.name.clone(),
-                            error,
-                        })?;
-                Ok(Step {
-                    connection: conn.cfg.name.clone(),
-                    dialect: conn.backend.dialect(),
-                    sql: q.sql.clone(),
-                    run_sql: checked.sql,
-                })
-            })
-            .collect()
-    }
-
-    async fn complete(&self, req: &LlmRequest) -> Result<String, LlmError> {
-        let started = Instant::now();
-        let r = self.llm.complete(req).await;
-        tracing::debug!(llm = %self.llm.name(), ms = started.elapsed().as_millis() as u64, ok = r.is_ok(), "llm call");
-        r
-    }
-
-    /// Asks the model, parsing (and once repairing) its reply.
-    async fn plan(
-        &self,
-        req: &mut LlmRequest,
-        known: &[String],
-    ) -> Result<(String, Vec<PlannedQuery>), EngineError> {
-        let reply = self.complete(req).await?;
-        match plan::parse_reply(&reply, known) {
-            Ok(p) => Ok((reply, p)),
-            Err(first) => {
-                tracing::info!(error = %first, "LLM reply did not parse; asking for a repair");
-                req.messages.push(ChatMessage {
-                    role: Role::Assistant,
-                    content: reply,
-                });
-                req.messages.push(ChatMessage {
-                    role: Role::User,
-                    content: format!(
-                        "Your reply could not be used: {first}. Reply again with only DATABASE blocks (databases: {}).",
-                        known.join(", ")
-                    ),
-                });
-                let reply = self.complete(req).await?;
-                let p = plan::parse_reply(&reply, known).map_err(EngineError::Plan)?;
-                Ok((reply, p))
-            }
-        }
-    }
-
-    /// Answers a question: the plan, and unless `explain`, the combined rows.
-    pub async fn ask(
-        &self,
-        question: &str,
-        ctx: &AskContext,
-        explain: bool,
-    ) -> Result<AskOutcome, EngineError> {
-        let question = question.trim();
-        if question.is_empty() {
-            return Err(EngineError::EmptyQuestion);
-        }
-        let mut notices = Vec::new();
-        let dbs = self.schemas(&ctx.connections, &mut notices).await;
-        if dbs.is_empty() {
-            let errors = notices
-                .iter()
-                .map(|n| {
-                    (
-                        "schema".to_string(),
-                        BackendError::Connect(n.message.clone()),
-                    )
-                })
-                .collect();
-            return Err(EngineError::AllFailed(errors));
-        }
-        let known: Vec<String> = dbs.iter().map(|(_, d)| d.name.clone()).collect();
-        let (sent, selection) = self.retrieve(&dbs, question, ctx);
-        if explain || ctx.show_sql {
-            notices.push(Notice::info(selection.describe()));
-        } else if !selection.is_complete() {
-            notices.push(Notice::info(format!(
-                "schema: {} of {} tables sent to the planner (EXPLAIN ASK lists them and why)",
-                selection.chosen.len(),
-                selection.total
-            )));
-        }
-        let mut req = LlmRequest {
-            messages: prompt::build(&sent, &ctx.history, question),
-            databases: sent.iter().map(|(_, d)| d.clone()).collect(),
-            question: question.to_string(),
-            previous_questions: ctx.history.iter().map(|t| t.question.clone()).collect(),
-        };
-        let schemas: Vec<DbSchema> = dbs.iter().map(|(_, d)| d.clone()).collect();
-        let key = ctx
-            .use_cache
-            .then(|| cache::plan_key(question, &schemas, &ctx.history));
-        let result_key = key.as_ref().map(|k| format!("{k}:{}", ctx.max_rows));
-        if let (false, Some(rk)) = (explain, &result_key) {
-            if let Some(hit) = self.caches.result(rk) {
-                return Ok(self.cached_outcome(hit, notices));
-            }
-        }
-        let cached_plan = key.as_ref().and_then(|k| self.caches.plan(k));
-        let plan_was_cached = cached_plan.is_some();
-        let (reply, plan) = match cached_plan {
-            Some(p) => {
-                notices.push(Notice::info(
-                    "plan served from cache (SET dbguru.use_cache = off to ask the LLM again)"
-                        .into(),
-                ));
-                (plan::render(&p), p)
-            }
-            None => self.plan(&mut req, &known).await?,
-        };
-        for q in &plan {
-            for note in crate::llm::block_notes(&q.sql) {
-                notices.push(Notice::info(format!("{}: {note}", q.connection)));
-            }
-        }
-        let mut steps = self.check_plan(&plan, ctx)?;
-        if ctx.show_sql || explain {
-            for s in &steps {
-                if ctx.show_sql {
-                    notices.push(Notice::info(format!("{}: {}", s.connection, s.run_sql)));
-                }
-            }
-        }
-        if explain {
-            return Ok(AskOutcome {
-                steps: self.explain_steps(steps, ctx).await,
-                result: None,
-                notices,
-                runs: Vec::new(),
-                cached: plan_was_cached,
-            });
-        }
-        turn::report_planned(ctx, &steps);
-        let mut results = self.run_steps(&steps, ctx).await;
-
-        // One repair round for statements the database rejected.
-        let failed: Vec<(String, String)> = results
-            .iter()
-            .filter_map(|(s, r)| match r {
-                Err(e @ (BackendError::Query { .. } | BackendError::Server(_))) => {
-                    Some((s.connection.clone(), e.to_string()))
-                }
-                _ => None,
-            })
-            .collect();
-        if !failed.is_empty() {
-            req.messages.push(ChatMessage {
-                role: Role::Assistant,
-                content: reply,
-            });
-            req.messages.push(ChatMessage {
-                role: Role::User,
-                content: format!(
-                    "These statements failed:\n{}\nReply with corrected DATABASE blocks for these databases only.",
-                    failed.iter().map(|(c, e)| format!("DATABASE {c}: {e}")).collect::<Vec<_>>().join("\n")
-                ),
-            });
-            let failed_names: Vec<String> = failed.iter().map(|(c, _)| c.clone()).collect();
-            match self
-                .complete(&req)
-                .await
-                .map(|r| plan::parse_reply(&r, &failed_names))
-            {
-                Ok(Ok(fixed)) => {
-                    let fixed_steps = self.check_plan(&fixed, ctx)?;
-                    let rerun = self.run_steps(&fixed_steps, ctx).await;
-                    for (step, r) in rerun {
-                        if let Some(slot) = results
-                            .iter_mut()
-                            .find(|(s, _)| s.connection == step.connection)
-                        {
-                            *slot = (step.clone(), r);
-                        }
-                        if let Some(s) = steps.iter_mut().find(|s| s.connection == step.connection)
-                        {
-                            *s = step;
-                        }
-                    }
-                }
-                Ok(Err(e)) => {
-                    tracing::info!(error = %e, "repair reply did not parse; keeping the first errors")
-                }
-                Err(e) => {
-                    tracing::info!(error = %e, "repair request failed; keeping the first errors")
-                }
-            }
-        }
-
-        let mut parts = Vec::new();
-        let mut runs = Vec::new();
-        let mut errors = Vec::new();
-        for (step, r) in results {
-            match r {
-                Ok(mut run) => {
-                    let (source, sources) = match run.federated.take() {
-                        Some((label, sources)) => (label, sources),
-                        None => (step.connection.clone(), Vec::new()),
-                    };
-                    if run.truncated {
-                        notices.push(Notice::info(format!(
-                            "result from \"{}\" truncated to {} rows (SET dbguru.max_rows to change, up to the configured cap)",
-                            step.connection, run.rows
-                        )));
-                    }
-                    if sources.is_empty() {
-                        runs.push(DbRun {
-                            connection: step.connection.clone(),
-                            sql: step.run_sql.clone(),
-                            rows: run.rows,
-                            elapsed: run.elapsed,
-                            error: None,
-                            columns: run
-                                .schema
-                                .fields()
-                                .iter()
-                                .map(|f| f.name().clone())
-                                .collect(),
-                        });
-                    }
-                    runs.extend(sources);
-                    parts.push(combine::Part {
-                        source,
-                        schema: run.schema,
-                        batches: run.batches,
-                    });
-                }
-                Err(e) => {
-                    notices.push(Notice::warning(
-                        backend_sqlstate(&e),
-                        format!(
-                            "database \"{}\" failed and is left out of the answer: {e}",
-                            step.connection
-                        ),
-                    ));
-                    runs.push(DbRun {
-                        connection: step.connection.clone(),
-                        sql: step.run_sql.clone(),
-                        rows: 0,
-                        elapsed: Duration::ZERO,
-                        error: Some(e.to_string()),
-                        columns: Vec::new(),
-                    });
-                    errors.push((step.connection.clone(), e));
-                }
-            }
-        }
-        if parts.is_empty() {
-            return Err(EngineError::AllFailed(errors));
-        }
-        let combined = combine::combine(&parts).map_err(|e| EngineError::Startup(e.to_string()))?;
-        if let (Some(k), Some(rk), true) = (key, result_key, errors.is_empty()) {
-            self.caches.put_plan(
-                k,
-                steps
-                    .iter()
-                    .map(|s| PlannedQuery {
-                        connection: s.connection.clone(),
-                        sql: s.sql.clone(),
-                    })
-                    .collect(),
-            );
-            self.caches.put_result(
-                rk,
-                cache::CachedResult {
-                    schema: combined.0.clone(),
-                    batches: combined.1.clone(),
-                    runs: runs
-                        .iter()
-                        .map(|r| (r.connection.clone(), r.sql.clone(), r.rows))
-                        .collect(),
-                },
-            );
-        }
-        Ok(AskOutcome {
-            steps,
-            result: Some(combined),
-            notices,
-            runs,
-            cached: plan_was_cached,
-        })
-    }
-
-    fn cached_outcome(&self, hit: cache::CachedResult, mut notices: Vec<Notice>) -> AskOutcome {
-        notices.push(Notice::info(format!(
-            "answer served from cache (at most {}s old; SET dbguru.use_cache = off for fresh rows)",
-            self.config.cache.result_ttl.as_secs()
-        )));
-        let steps = hit
-            .runs
-            .iter()
-            .filter_map(|(c, sql, _)| {
-                let conn = self.conn(c)?;
-                Some(Step {
-                    connection: c.clone(),
-                    dialect: conn.backend.dialect(),
-                    sql: sql.clone(),
-                    run_sql: sql.clone(),
-                })
-            })
-            .collect();
-        let runs = hit
-            .runs
-            .iter()
-            .map(|(c, sql, rows)| DbRun {
-                connection: c.clone(),
-                sql: sql.clone(),
-                rows: *rows,
-                elapsed: Duration::ZERO,
-                error: None,
-                columns: Vec::new(),
-            })
-            .collect();
-        AskOutcome {
-            steps,
-            result: Some((hit.schema, hit.batches)),
-            notices,
-            runs,
-            cached: true,
-        }
-    }
-
-    async fn run_steps(
-        &self,
-        steps: &[Step],
-        ctx: &AskContext,
-    ) -> Vec<(Step, Result<Run, BackendError>)> {
-        let futs = steps.iter().map(|s| async move {
-            if s.connection == plan::FEDERATED {
-                return (s.clone(), self.run_federated_step(s, ctx).await);
-            }
-            let r = match self.conn(&s.connection) {
-                Some(c) => {
-                    let cap = c
-                        .cfg
-                        .effective_max_rows(&self.config.limits)
-                        .min(ctx.max_rows);
-                    let timeout = c
-                        .cfg
-                        .effective_timeout(&self.config.limits)
-                        .min(ctx.timeout);
-                    self.run_capped(
-                        c,
-                        &s.run_sql,
-                        cap,
-                        timeout,
-                        ctx.allow_write && !c.cfg.read_only,
-                    )
-                    .await
-                }
-                None => Err(BackendError::Other(format!(
-                    "unknown connection {}",
-                    s.connection
-                ))),
-            };
-            turn::report_finished(ctx, s, r.as_ref().map(|run| (run.rows, run.elapsed)));
-            (s.clone(), r)
-        });
-        join_all(futs).await
-    }
-
-    /// Runs one query, keeping at most `cap` rows (reading one more to know it was cut).
-    async fn run_capped(
-        &self,
-        c: &Conn,
-        sql: &str,
-        cap: usize,
-        timeout: Duration,
-        allow_write: bool,
-    ) -> Result<Run, BackendError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| BackendError::Other(e.to_string()))?;
-        let started = Instant::now();
-        let opts = QueryOptions {
-            row_limit: Some(cap + 1),
-            timeout,
-            allow_write,
-            settings: Arc::default(),
-        };
-        let work = async {
-            match c.backend.query(sql, &opts).await? {
-                QueryResult::Rows(mut stream) => {
-                    let mut batches = Vec::new();
-                    let mut rows = 0usize;
-                    let mut truncated = false;
-                    while let Some(b) = stream.batches.next().await {
-                        let b = b?;
-                        let room = cap - rows;
-                        if b.num_rows() > room {
-                            truncated = true;
-                            if room > 0 {
-                                batches.push(b.slice(0, room));
-                            }
-                            rows = cap;
-                            break;
-                        }
-                        rows += b.num_rows();
-                        batches.push(b);
-                    }
-                    Ok(Run {
-                        schema: stream.schema,
-                        batches,
-                        rows,
-                        truncated,
-                        elapsed: Duration::ZERO,
-                        federated: None,
-                    })
-                }
-                QueryResult::Command { tag, rows } => {
-                    let schema = backends::types::schema_of(&[
-                        ("command".into(), backends::types::ColType::Text),
-                        ("rows".into(), backends::types::ColType::Int64),
-                    ]);
-                    let mut b = backends::types::BatchBuilder::new(&[
-                        ("command".into(), backends::types::ColType::Text),
-                        ("rows".into(), backends::types::ColType::Int64),
-                    ]);
-                    b.push_row(vec![
-                        backends::types::Value::Text(tag),
-                        backends::types::Value::Int(rows as i64),
-                    ])?;
-                    Ok(Run {
-                        schema,
-                        batches: vec![b.finish()?],
-                        rows: 1,
-                        truncated: false,
-                        elapsed: Duration::ZERO,
-                        federated: None,
-                    })
-                }
-            }
-        };
-        // The backend enforces the timeout on the server; this outer deadline only
-        // guards against a backend that fails to (dropping the future cancels it).
-        let mut run = tokio::time::timeout(timeout + Duration::from_secs(2), work)
-            .await
-            .map_err(|_| BackendError::Timeout(timeout))??;
-        run.elapsed = started.elapsed();
-        Ok(run)
-    }
-}
-
-/// One database's collected result.
-#[derive(Debug)]
-struct Run {
-    schema: SchemaRef,
-    batches: Vec<RecordBatch>,
-    rows: usize,
-    truncated: bool,
-    elapsed: Duration,
-    /// A federated block: the databases that produced its rows and each source's run.
-    federated: Option<(String, Vec<DbRun>)>,
 }

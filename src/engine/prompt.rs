@@ -140,10 +140,21 @@ DATABASE: *
 - Leave out databases that do not hold relevant data.";
 
 /// Builds the chat messages for a question.
-pub fn build(dbs: &[(i64, DbSchema)], history: &[Turn], question: &str) -> Vec<ChatMessage> {
+/// `knowledge` is the business glossary and examples section (may be empty).
+pub fn build(
+    dbs: &[(i64, DbSchema)],
+    knowledge: &str,
+    history: &[Turn],
+    question: &str,
+) -> Vec<ChatMessage> {
+    let mut content = format!("{INSTRUCTIONS}\n\n{}", schema_text(dbs));
+    if !knowledge.is_empty() {
+        content.push_str("\n\n");
+        content.push_str(knowledge.trim_end());
+    }
     let mut msgs = vec![ChatMessage {
         role: Role::System,
-        content: format!("{INSTRUCTIONS}\n\n{}", schema_text(dbs)),
+        content,
     }];
     for t in history {
         msgs.push(ChatMessage {

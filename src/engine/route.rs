@@ -37,7 +37,7 @@ pub const FEDERATED: &str = "*";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RouteError {
     /// The statement names tables of more than one connection.
-    #[error("the statement names tables of several connections ({0}); a statement runs on one connection (use ASK to combine databases, or one statement per connection)")]
+    #[error("the statement names tables of several connections ({0}); inside a transaction block a statement runs on the block's one connection")]
     CrossDatabase(String),
     /// A statement that writes names tables of several connections.
     #[error("a statement that writes may name tables of one connection only (it names {0}); writes spanning databases are not supported")]

@@ -88,6 +88,30 @@ pub struct LlmRequest {
     pub question: String,
     /// Earlier questions of this session, oldest first (for follow-ups).
     pub previous_questions: Vec<String>,
+    /// Answered examples close to the question (`dbguru.examples`), closest first; also
+    /// in the prompt.
+    pub examples: Vec<Example>,
+}
+
+/// A question folded for exact comparison: lower case, single spaces, no end punctuation.
+pub fn normalize_question(q: &str) -> String {
+    q.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_end_matches(['?', '.', '!', ';'])
+        .trim()
+        .to_lowercase()
+}
+
+/// An answered example: a question and the SQL known to answer it on a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Example {
+    /// The question.
+    pub question: String,
+    /// The connection (`*` for a federated statement).
+    pub connection: String,
+    /// The SQL.
+    pub sql: String,
 }
 
 /// The leading `-- ` comment lines of one reply block's SQL: how the model read the

@@ -313,6 +313,7 @@ mod reply_cap_tests {
             databases: vec![],
             question: "q".into(),
             previous_questions: vec![],
+            examples: vec![],
         }
     }
 

@@ -1,4 +1,5 @@
-//! The metadata store: chat sessions, their messages and the query history.
+//! The metadata store: chat sessions, their messages, the query history, and the
+//! business knowledge (glossary and example questions) admins add.
 //!
 //! SQLite file by default (`[store] path`), PostgreSQL when several proxies share
 //! state (`[store] url`), an in-memory SQLite database when neither is set. Versioned
@@ -14,6 +15,11 @@ use uuid::Uuid;
 use crate::config::{Config, StoreConfig};
 
 mod chat;
+mod knowledge;
+mod migrations;
+
+pub use knowledge::{ExampleEntry, GlossaryEntry};
+use migrations::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE};
 
 /// Store errors. Messages never contain the store URL.
 #[derive(Debug, thiserror::Error)]
@@ -145,32 +151,6 @@ fn parse_ts(s: &str) -> Result<DateTime<Utc>, StoreError> {
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| StoreError::Corrupt(format!("timestamp {s:?}: {e}")))
 }
-
-const MIGRATIONS_SQLITE: &[&str] = &["CREATE TABLE chat_sessions (
-        id TEXT PRIMARY KEY, name TEXT, owner TEXT NOT NULL, active_connection_ids TEXT NOT NULL,
-        created_at TEXT NOT NULL, updated_at TEXT NOT NULL, last_active_at TEXT NOT NULL);
-     CREATE TABLE query_history (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, chat_session_id TEXT NOT NULL, question TEXT NOT NULL,
-        sql TEXT NOT NULL, success INTEGER NOT NULL, rows INTEGER NOT NULL, ms REAL NOT NULL,
-        error TEXT, cached INTEGER NOT NULL, created_at TEXT NOT NULL);
-     CREATE TABLE chat_messages (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, chat_session_id TEXT NOT NULL, role TEXT NOT NULL,
-        content TEXT NOT NULL, query_history_id INTEGER, databases_used TEXT, created_at TEXT NOT NULL);
-     CREATE INDEX chat_messages_session ON chat_messages (chat_session_id, id);
-     CREATE INDEX query_history_session ON query_history (chat_session_id, id);"];
-
-const MIGRATIONS_POSTGRES: &[&str] = &["CREATE TABLE chat_sessions (
-        id TEXT PRIMARY KEY, name TEXT, owner TEXT NOT NULL, active_connection_ids TEXT NOT NULL,
-        created_at TEXT NOT NULL, updated_at TEXT NOT NULL, last_active_at TEXT NOT NULL);
-     CREATE TABLE query_history (
-        id BIGSERIAL PRIMARY KEY, chat_session_id TEXT NOT NULL, question TEXT NOT NULL,
-        sql TEXT NOT NULL, success BIGINT NOT NULL, rows BIGINT NOT NULL, ms DOUBLE PRECISION NOT NULL,
-        error TEXT, cached BIGINT NOT NULL, created_at TEXT NOT NULL);
-     CREATE TABLE chat_messages (
-        id BIGSERIAL PRIMARY KEY, chat_session_id TEXT NOT NULL, role TEXT NOT NULL,
-        content TEXT NOT NULL, query_history_id BIGINT, databases_used TEXT, created_at TEXT NOT NULL);
-     CREATE INDEX chat_messages_session ON chat_messages (chat_session_id, id);
-     CREATE INDEX query_history_session ON query_history (chat_session_id, id);"];
 
 const UPSERT_SESSION: &str = "INSERT INTO chat_sessions (id, name, owner, active_connection_ids, created_at, updated_at, last_active_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7)

@@ -74,6 +74,15 @@ impl Handler {
                 None,
             ));
         }
+        if let Command::Sql(sql) = cmd {
+            if tx.kind == BlockKind::Explicit && crate::engine::knowledge::write::is_write(sql) {
+                return Some(error(
+                    "25001",
+                    "a change to dbguru.glossary or dbguru.examples cannot run inside a transaction block (it is stored at once)",
+                    Some("COMMIT or ROLLBACK first, then run it on its own"),
+                ));
+            }
+        }
         if matches!(cmd, Command::Discard) {
             return Some(error(
                 "25001",

@@ -118,8 +118,9 @@ pub fn engine_code(e: &EngineError) -> (&str, Option<&'static str>) {
         EngineError::Block { sqlstate, .. } => (sqlstate, None),
         EngineError::Route(_) => (
             "0A000",
-            Some("name tables of one connection per statement; ASK combines databases"),
+            Some("run a read across connections outside the transaction block (it is federated there), or use ASK"),
         ),
+        EngineError::Knowledge(k) => (k.sqlstate(), None),
         EngineError::Setting(s) => match s {
             SettingError::Forbidden(_) => ("42501", None),
             SettingError::Unsupported { .. } => ("0A000", None),

@@ -639,6 +639,13 @@ impl Handler {
                     };
                 }
                 if crate::engine::meta::references_meta(&sql) {
+                    // An admin's INSERT or DELETE on dbguru.glossary / dbguru.examples.
+                    let bound = interpolate(&sql, params, crate::backends::Dialect::Postgres);
+                    match self.engine.knowledge_write(&bound, &user).await {
+                        Ok(Some((tag, rows))) => return Ok(Outcome::Tag(command_tag(tag, rows))),
+                        Ok(None) => {}
+                        Err(e) => return Err(engine_error(&e)),
+                    }
                     let max_rows = session.effective_max_rows(&cfg);
                     return match self.engine.query_meta(&sql, &user, max_rows).await {
                         Ok((schema, batches)) => Ok(Outcome::Rows(schema, batches)),
@@ -1291,7 +1298,9 @@ impl Handler {
         match &stmt.command {
             Ok(Command::Show { .. }) => true,
             Ok(Command::Ask { .. } | Command::AskTable { .. }) => !session.allow_write,
-            Ok(Command::Sql(sql)) if is_proxy_answered(sql) => true,
+            Ok(Command::Sql(sql)) if is_proxy_answered(sql) => {
+                !crate::engine::knowledge::write::is_write(sql)
+            }
             Ok(Command::Sql(sql)) => self.user_config(&session.user).is_ok_and(|user| {
                 self.engine
                     .resolve_sql(sql, &session, &user)

@@ -26,6 +26,7 @@ mod extended_protocol;
 mod harness_smoke;
 mod hostile;
 mod http;
+mod knowledge;
 mod mongodb;
 mod planner;
 mod postgres_like;

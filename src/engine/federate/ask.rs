@@ -9,9 +9,10 @@ use futures::StreamExt;
 
 use crate::backends::{BackendError, Dialect};
 
+use super::super::ask::Run;
 use super::super::guard::{self, GuardError};
 use super::super::plan::FEDERATED;
-use super::super::{AskContext, DbRun, Engine, EngineError, Run, Step};
+use super::super::{AskContext, DbRun, Engine, EngineError, Step};
 use super::FederationScope;
 
 /// The SQLSTATE-carrying backend error an engine error becomes inside an ASK (where a

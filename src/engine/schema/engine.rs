@@ -58,6 +58,10 @@ impl Engine {
                     break;
                 };
                 e.check_schemas().await;
+                // Several proxies may share the store: pick up their knowledge writes.
+                if let Err(err) = e.knowledge.refresh(&e.store).await {
+                    tracing::warn!(error = %err, "could not re-read the business knowledge");
+                }
                 drop(e);
                 tokio::time::sleep(interval).await;
             }
@@ -65,11 +69,14 @@ impl Engine {
     }
 
     /// The part of `dbs` that goes into the prompt for `question` (all of it when it fits
-    /// `[llm] schema_budget`), and what was chosen.
+    /// `budget` tokens), and what was chosen. `related` is text whose words count at half
+    /// weight (the matched glossary definitions and examples).
     pub(crate) fn retrieve(
         &self,
         dbs: &[(i64, DbSchema)],
         question: &str,
+        related: &str,
+        budget: usize,
         ctx: &AskContext,
     ) -> (Vec<(i64, DbSchema)>, Selection) {
         let mut keys: HashMap<String, Arc<crate::keys::KeyInfo>> = HashMap::new();
@@ -94,7 +101,8 @@ impl Engine {
                 history: &ctx.history,
                 pinned: &ctx.pinned,
                 keys: &keys,
-                budget: self.config.llm.schema_budget,
+                related,
+                budget,
                 indexes: &indexes,
             },
         )

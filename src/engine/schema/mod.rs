@@ -20,6 +20,28 @@ use crate::keys::KeyInfo;
 /// Longest one introspection (tables, columns and keys) may take.
 pub const LOAD_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Longest reading the foreign keys and indexes may take; past it the schema is kept
+/// without them (and says so).
+const KEYS_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How much of one connection's schema is read (`[limits] max_tables`, `max_columns`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounds {
+    /// Most tables per connection.
+    pub max_tables: usize,
+    /// Most columns per table.
+    pub max_columns: usize,
+}
+
+impl Default for Bounds {
+    fn default() -> Self {
+        Bounds {
+            max_tables: 10_000,
+            max_columns: 1000,
+        }
+    }
+}
+
 /// MongoDB has no cheap version: its collections are re-sampled every this many checks.
 const RESAMPLE_EVERY: u64 = 10;
 
@@ -38,6 +60,9 @@ pub struct Snapshot {
     pub took: Duration,
     /// Table retrieval's index of this schema, built on first use.
     pub retrieval: std::sync::OnceLock<Arc<retrieve::DbIndex>>,
+    /// What was not read (tables past `max_tables`, columns past `max_columns`, keys
+    /// that took too long), in words; every ASK on the connection warns with it.
+    pub left_out: Option<String>,
 }
 
 #[derive(Default)]
@@ -88,6 +113,7 @@ pub enum Fetched {
 /// Schemas of every connection, by lower-cased connection name.
 pub struct SchemaCache {
     slots: HashMap<String, Arc<Slot>>,
+    bounds: Bounds,
 }
 
 impl SchemaCache {
@@ -104,7 +130,14 @@ impl SchemaCache {
                     (n.to_lowercase(), Arc::new(slot))
                 })
                 .collect(),
+            bounds: Bounds::default(),
         }
+    }
+
+    /// The same cache reading at most `bounds` of each schema.
+    pub fn with_bounds(mut self, bounds: Bounds) -> SchemaCache {
+        self.bounds = bounds;
+        self
     }
 
     fn slot(&self, name: &str) -> Option<&Arc<Slot>> {
@@ -163,7 +196,7 @@ impl SchemaCache {
                     Ok(Some(v)) if s.version.as_deref() == Some(v.as_str()) => {
                         Ok((s, Fetched::Cached))
                     }
-                    _ => match load(backend, slot.samples).await {
+                    _ => match load(backend, slot.samples, self.bounds).await {
                         Ok(snap) => Ok((slot.set(snap), Fetched::Reloaded)),
                         Err(e) => {
                             tracing::warn!(connection = %name, error = %e, "schema re-read failed; keeping the last one");
@@ -173,7 +206,7 @@ impl SchemaCache {
                     },
                 }
             }
-            None => match load(backend, slot.samples).await {
+            None => match load(backend, slot.samples, self.bounds).await {
                 Ok(snap) => {
                     let how = if waited {
                         Fetched::Waited
@@ -214,7 +247,7 @@ impl SchemaCache {
             slot.set_error(None);
             return false;
         }
-        match load(backend, slot.samples).await {
+        match load(backend, slot.samples, self.bounds).await {
             Ok(snap) => {
                 tracing::debug!(connection = %name, tables = snap.schema.tables.len(), ms = snap.took.as_millis() as u64, "schema read");
                 slot.stale.store(false, Ordering::SeqCst);
@@ -230,18 +263,37 @@ impl SchemaCache {
     }
 }
 
-/// Reads version, tables, keys and sampled values. The version is read first, so a change made while
-/// introspecting shows up as a new version at the next check.
-async fn load(backend: &dyn Backend, samples: usize) -> Result<Snapshot, BackendError> {
+/// Reads version, tables, keys and sampled values, within `bounds`. The version is read
+/// first, so a change made while introspecting shows up as a new version at the next check.
+async fn load(
+    backend: &dyn Backend,
+    samples: usize,
+    bounds: Bounds,
+) -> Result<Snapshot, BackendError> {
     let started = Instant::now();
     let work = async {
         let version = backend.schema_version().await.unwrap_or(None);
-        let (schema, keys) = futures::join!(backend.introspect(), backend.introspect_keys());
-        let keys = keys.unwrap_or_else(|e| {
-            tracing::debug!(error = %e, "keys not introspected");
-            KeyInfo::default()
-        });
+        let (schema, keys) = futures::join!(
+            backend.introspect(),
+            tokio::time::timeout(KEYS_TIMEOUT, backend.introspect_keys())
+        );
+        let mut notes = Vec::new();
+        let keys = match keys {
+            Ok(Ok(k)) => k,
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "keys not introspected");
+                KeyInfo::default()
+            }
+            Err(_) => {
+                notes.push(format!(
+                    "foreign keys and indexes (reading them took over {} s)",
+                    KEYS_TIMEOUT.as_secs()
+                ));
+                KeyInfo::default()
+            }
+        };
         let mut schema = schema?;
+        bound(&mut schema, bounds, &mut notes);
         samples::fill(backend, &mut schema, samples).await;
         Ok(Snapshot {
             schema: Arc::new(schema),
@@ -250,11 +302,47 @@ async fn load(backend: &dyn Backend, samples: usize) -> Result<Snapshot, Backend
             loaded_at: Utc::now(),
             took: started.elapsed(),
             retrieval: std::sync::OnceLock::new(),
+            left_out: (!notes.is_empty()).then(|| format!("not read: {}", notes.join("; "))),
         })
     };
     tokio::time::timeout(LOAD_TIMEOUT, work)
         .await
         .unwrap_or(Err(BackendError::Timeout(LOAD_TIMEOUT)))
+}
+
+/// Cuts `schema` to `bounds` (the first tables by name, the first columns of each table),
+/// noting what was cut.
+fn bound(schema: &mut SchemaInfo, bounds: Bounds, notes: &mut Vec<String>) {
+    let total = schema.tables.len();
+    if total > bounds.max_tables {
+        schema.tables.sort_by(|a, b| a.name.cmp(&b.name));
+        schema.tables.truncate(bounds.max_tables);
+        notes.push(format!(
+            "{} of {total} tables (past [limits] max_tables = {}; the first by name were read)",
+            total - bounds.max_tables,
+            bounds.max_tables
+        ));
+    }
+    let mut wide = Vec::new();
+    for t in &mut schema.tables {
+        if t.columns.len() > bounds.max_columns {
+            wide.push(format!("{} ({} columns)", t.name, t.columns.len()));
+            t.columns.truncate(bounds.max_columns);
+        }
+    }
+    if !wide.is_empty() {
+        let shown = wide.len().min(5);
+        notes.push(format!(
+            "the columns past the first {} ([limits] max_columns) of {}{}",
+            bounds.max_columns,
+            wide[..shown].join(", "),
+            if wide.len() > shown {
+                format!(" and {} more tables", wide.len() - shown)
+            } else {
+                String::new()
+            }
+        ));
+    }
 }
 
 mod engine;

@@ -153,7 +153,9 @@ pub struct Query<'a> {
     pub pinned: &'a [String],
     /// Keys per connection name (lower case).
     pub keys: &'a HashMap<String, Arc<KeyInfo>>,
-    /// `[llm] schema_budget`.
+    /// Text whose words count at half weight (matched glossary definitions, examples).
+    pub related: &'a str,
+    /// Tokens the schema may take (`[llm] schema_budget` less the knowledge sent).
     pub budget: usize,
     /// Indexes per connection name (lower case) built for these very schemas; one
     /// missing is built now.
@@ -208,6 +210,9 @@ pub fn select(dbs: &[(i64, DbSchema)], q: &Query<'_>) -> (Vec<(i64, DbSchema)>, 
         for t in terms(&turn.question) {
             *weights.entry(t).or_default() += 0.3;
         }
+    }
+    for t in terms(q.related) {
+        *weights.entry(t).or_default() += 0.5;
     }
     let wanted: HashSet<&str> = question_terms.iter().map(String::as_str).collect();
 

@@ -175,3 +175,51 @@ async fn unknown_connections_are_an_error() {
     assert!(cache.get("nope", &b).await.is_err());
     assert!(cache.peek("nope").is_none());
 }
+
+#[tokio::test]
+async fn a_schema_past_the_bounds_is_cut_and_says_what_was_left_out() {
+    let backend = Counting::default();
+    backend.set(&["d", "b", "a", "c", "e"], Some("1"));
+    let cache = SchemaCache::new([("shop", 0)]).with_bounds(Bounds {
+        max_tables: 3,
+        max_columns: 10,
+    });
+    let (snap, _) = cache.get("shop", &backend).await.expect("read");
+    assert_eq!(names(&snap), ["a", "b", "c"], "the first by name");
+    let note = snap.left_out.clone().expect("a note");
+    assert!(note.contains("2 of 5 tables"), "{note}");
+    assert!(note.contains("max_tables = 3"), "{note}");
+
+    let mut schema = SchemaInfo {
+        database: "db".into(),
+        tables: vec![TableInfo {
+            name: "wide".into(),
+            columns: (0..25)
+                .map(|i| crate::backends::ColumnInfo {
+                    name: format!("c{i}"),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }],
+    };
+    let mut notes = Vec::new();
+    bound(
+        &mut schema,
+        Bounds {
+            max_tables: 3,
+            max_columns: 10,
+        },
+        &mut notes,
+    );
+    assert_eq!(schema.tables[0].columns.len(), 10);
+    assert_eq!(notes.len(), 1);
+    assert!(notes[0].contains("wide (25 columns)"), "{notes:?}");
+
+    // Within the bounds nothing is noted.
+    let small = Counting::default();
+    small.set(&["a"], Some("1"));
+    let cache = SchemaCache::new([("shop", 0)]);
+    let (snap, _) = cache.get("shop", &small).await.expect("read");
+    assert!(snap.left_out.is_none());
+}

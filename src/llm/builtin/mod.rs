@@ -181,6 +181,20 @@ impl BuiltinPlanner {
 #[async_trait]
 impl Llm for BuiltinPlanner {
     async fn complete(&self, req: &LlmRequest) -> Result<String, LlmError> {
+        // A question an admin answered before (`dbguru.examples`) gets that answer.
+        let asked = crate::llm::normalize_question(&req.question);
+        if let Some(e) = req
+            .examples
+            .iter()
+            .find(|e| crate::llm::normalize_question(&e.question) == asked)
+        {
+            return Ok(format!(
+                "DATABASE: {}\n-- answered by the example \"{}\" (dbguru.examples)\n{};",
+                e.connection,
+                shorten(&e.question),
+                e.sql
+            ));
+        }
         self.plan(&req.question, &req.previous_questions, &req.databases)
     }
 

@@ -102,6 +102,7 @@ fn run(
     select(
         dbs,
         &Query {
+            related: "",
             question,
             history,
             pinned,

@@ -483,6 +483,7 @@ async fn implements_llm() {
         databases: demo(),
         question: "how many customers are there?".to_string(),
         previous_questions: Vec::new(),
+        examples: Vec::new(),
     };
     let p = BuiltinPlanner::new();
     assert_eq!(p.name(), "builtin");
