@@ -236,32 +236,53 @@ impl Backend for MysqlBackend {
             let Some(database) = database.flatten() else {
                 return Ok(SchemaInfo::default());
             };
-            let type_expr = if is_mariadb(&conn) {
-                MARIADB_TYPE
-            } else {
-                "c.COLUMN_TYPE"
-            };
-            let sql = INTROSPECT_SQL.replace("{type}", type_expr);
             type Row = (
                 String,
                 String,
                 String,
                 String,
-                i64,
+                String,
                 Option<String>,
                 Option<String>,
                 Option<i64>,
             );
-            let rows: Vec<Row> = conn.query(sql).await.map_err(map)?;
+            let rows: Vec<Row> = conn.query(INTROSPECT_SQL).await.map_err(map)?;
+            let primary: Vec<(String, String)> = conn.query(PRIMARY_KEYS_SQL).await.map_err(map)?;
+            let primary: std::collections::HashSet<(String, String)> =
+                primary.into_iter().collect();
+            let json: std::collections::HashSet<(String, String)> = if is_mariadb(&conn) {
+                let checks: Vec<(String, String)> =
+                    conn.query(JSON_CHECKS_SQL).await.map_err(map)?;
+                checks
+                    .into_iter()
+                    .filter_map(|(t, clause)| {
+                        let col = clause
+                            .strip_prefix("json_valid(`")?
+                            .strip_suffix("`)")?
+                            .to_string();
+                        Some((t, col))
+                    })
+                    .collect()
+            } else {
+                Default::default()
+            };
             let text = |s: Option<String>| s.filter(|s| !s.is_empty());
             let mut tables: Vec<TableInfo> = Vec::new();
-            for (table, column, data_type, nullable, primary_key, comment, table_comment, rows) in
+            for (table, column, column_type, data_type, nullable, comment, table_comment, rows) in
                 rows
             {
+                let key = (table, column);
+                let data_type = if data_type == "longtext" && json.contains(&key) {
+                    "json".to_string()
+                } else {
+                    column_type
+                };
+                let primary_key = primary.contains(&key);
+                let (table, column) = key;
                 let column = ColumnInfo {
                     name: column,
                     data_type,
-                    primary_key: primary_key != 0,
+                    primary_key,
                     nullable: nullable.eq_ignore_ascii_case("YES"),
                     comment: text(comment),
                     samples: Vec::new(),
@@ -336,9 +357,6 @@ impl Backend for MysqlBackend {
     }
 }
 
-/// Columns of the current database's tables and views, in ordinal order; the primary
-/// key comes from the `PRIMARY` index (COLUMN_KEY also says PRI for some unique keys).
-/// `{type}` is the type expression: `COLUMN_TYPE`, or [`MARIADB_TYPE`].
 /// A checksum of the current database's columns, comments, constraints and indexes
 /// (what introspection reads); NULL when no database is selected.
 const SCHEMA_VERSION_SQL: &str = "\
@@ -354,11 +372,11 @@ SELECT CONCAT(COUNT(*), ':',
        FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE()))
 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND DATABASE() IS NOT NULL";
 
+/// Columns of the current database's tables and views, in ordinal order. The primary key
+/// comes from the `PRIMARY` index ([`PRIMARY_KEYS_SQL`]; COLUMN_KEY also says PRI for some
+/// unique keys).
 const INTROSPECT_SQL: &str = "\
-SELECT c.TABLE_NAME, c.COLUMN_NAME, {type}, c.IS_NULLABLE,
-       EXISTS (SELECT 1 FROM information_schema.STATISTICS s
-               WHERE s.TABLE_SCHEMA = c.TABLE_SCHEMA AND s.TABLE_NAME = c.TABLE_NAME
-                 AND s.COLUMN_NAME = c.COLUMN_NAME AND s.INDEX_NAME = 'PRIMARY'),
+SELECT c.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_TYPE, c.DATA_TYPE, c.IS_NULLABLE,
        c.COLUMN_COMMENT, t.TABLE_COMMENT, CAST(t.TABLE_ROWS AS SIGNED)
 FROM information_schema.COLUMNS c
 LEFT JOIN information_schema.TABLES t
@@ -366,13 +384,18 @@ LEFT JOIN information_schema.TABLES t
 WHERE c.TABLE_SCHEMA = DATABASE()
 ORDER BY BINARY c.TABLE_NAME, c.ORDINAL_POSITION";
 
-/// MariaDB stores JSON columns as `longtext` with a `json_valid` check: call them `json`.
-const MARIADB_TYPE: &str = "\
-CASE WHEN c.DATA_TYPE = 'longtext' AND EXISTS (
-    SELECT 1 FROM information_schema.CHECK_CONSTRAINTS k
-    WHERE k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME
-      AND k.CHECK_CLAUSE = CONCAT('json_valid(`', c.COLUMN_NAME, '`)'))
-THEN 'json' ELSE c.COLUMN_TYPE END";
+/// The columns of every primary key of the current database. Read apart from the columns
+/// (and joined in Rust): a correlated subquery per column over `information_schema`
+/// costs MariaDB seconds on a few thousand columns.
+const PRIMARY_KEYS_SQL: &str = "\
+SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS
+WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME = 'PRIMARY'";
+
+/// MariaDB stores JSON columns as `longtext` with a `json_valid(`col`)` check: the
+/// checks that say so, to call those columns `json`.
+const JSON_CHECKS_SQL: &str = "\
+SELECT TABLE_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
+WHERE CONSTRAINT_SCHEMA = DATABASE() AND CHECK_CLAUSE LIKE 'json_valid(%'";
 
 /// One statement running in its own task.
 struct Job {

@@ -492,8 +492,12 @@ impl Engine {
             .await
             .map_err(|e| BackendError::Other(e.to_string()))?;
         let started = Instant::now();
+        // A statement that ends in its own `LIMIT n` with n ≤ cap + 1 (every query the
+        // guard capped does) cannot return more: it needs no fetch limit, so the
+        // backend takes its one-round-trip path (PostgreSQL streams without a portal).
+        let row_limit = (!ends_with_limit(sql, cap + 1)).then_some(cap + 1);
         let opts = QueryOptions {
-            row_limit: Some(cap + 1),
+            row_limit,
             timeout,
             allow_write,
             settings: Arc::default(),
@@ -561,6 +565,23 @@ impl Engine {
     }
 }
 
+/// Whether `sql` ends with `LIMIT n`, `n ≤ max` (a trailing `;` aside). A text that only
+/// looks so (the words in a trailing comment) costs speed, not rows: the caller still
+/// stops reading past the cap.
+fn ends_with_limit(sql: &str, max: usize) -> bool {
+    let mut words = sql
+        .trim_end()
+        .trim_end_matches(';')
+        .split_whitespace()
+        .rev();
+    match (words.next(), words.next()) {
+        (Some(n), Some(kw)) => {
+            kw.eq_ignore_ascii_case("limit") && n.parse::<usize>().is_ok_and(|n| n <= max)
+        }
+        _ => false,
+    }
+}
+
 /// One database's collected result.
 #[derive(Debug)]
 pub(crate) struct Run {
@@ -571,4 +592,20 @@ pub(crate) struct Run {
     pub(crate) elapsed: Duration,
     /// A federated block: the databases that produced its rows and each source's run.
     pub(crate) federated: Option<(String, Vec<DbRun>)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ends_with_limit;
+
+    #[test]
+    fn a_trailing_limit_within_the_cap_is_seen() {
+        assert!(ends_with_limit("SELECT v FROM t LIMIT 1001", 1001));
+        assert!(ends_with_limit("select v from t limit 5 ;", 1001));
+        assert!(!ends_with_limit("SELECT v FROM t LIMIT 5000", 1001));
+        assert!(!ends_with_limit("SELECT v FROM t LIMIT 5 OFFSET 3", 1001));
+        assert!(!ends_with_limit("SELECT 'LIMIT 5'", 1001));
+        assert!(!ends_with_limit("SELECT v FROM t", 1001));
+        assert!(!ends_with_limit("LIMIT", 1001));
+    }
 }
