@@ -15,6 +15,7 @@ pub mod plan;
 pub mod prompt;
 pub mod route;
 pub mod schema;
+pub mod sessions;
 pub mod settings;
 pub mod turn;
 pub mod tx;
@@ -218,8 +219,9 @@ pub struct Engine {
     permits: Arc<Semaphore>,
     caches: cache::Caches,
     verdicts: guard::VerdictCache,
-    /// Chat sessions and history.
-    pub store: Arc<crate::store::Store>,
+    /// Chat sessions, history and knowledge: only the engine touches it (the front doors
+    /// go through `sessions.rs`, `turn.rs` and `meta.rs`).
+    store: Arc<crate::store::Store>,
     health: std::sync::Mutex<std::collections::HashMap<String, meta::Health>>,
     schema: schema::SchemaCache,
     knowledge: knowledge::Knowledge,

@@ -27,14 +27,6 @@ fn block_error(sqlstate: &'static str, message: impl Into<String>) -> EngineErro
     }
 }
 
-/// `name` quoted as an identifier of `dialect`.
-fn quote_ident(name: &str, dialect: Dialect) -> String {
-    match dialect {
-        Dialect::Mysql => format!("`{}`", name.replace('`', "``")),
-        _ => format!("\"{}\"", name.replace('"', "\"\"")),
-    }
-}
-
 impl Engine {
     /// Pins a connection to the block if none is yet: `connection`, with the block's
     /// access mode (read-only unless the session may write there and the client did
@@ -130,7 +122,7 @@ impl Engine {
                 format!("savepoints are not supported on DuckDB connection \"{connection}\""),
             ));
         }
-        let q = quote_ident(name, dialect);
+        let q = crate::sql::quote::ident(name, dialect);
         let sql = match op {
             SavepointOp::Create => format!("SAVEPOINT {q}"),
             SavepointOp::Release => format!("RELEASE SAVEPOINT {q}"),

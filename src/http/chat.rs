@@ -51,8 +51,7 @@ pub async fn create_session(
     s.chat_name = body.name.filter(|n| !n.trim().is_empty());
     let rec = s.record(cfg, &owner);
     st.engine
-        .store
-        .save_session(&rec)
+        .save_chat_session(&rec)
         .await
         .map_err(|e| ApiError::store(&e))?;
     Ok(Json(st.session_out(&rec, 0)))
@@ -84,13 +83,14 @@ pub async fn list_sessions(
         }
     };
     let limit = params.limit.unwrap_or(50).clamp(1, 1000);
-    let store = &st.engine.store;
-    let sessions = store
-        .session_page(owner.as_deref(), limit)
+    let sessions = st
+        .engine
+        .chat_session_page(owner.as_deref(), limit)
         .await
         .map_err(|e| ApiError::store(&e))?;
-    let counts = store
-        .message_counts()
+    let counts = st
+        .engine
+        .chat_message_counts()
         .await
         .map_err(|e| ApiError::store(&e))?;
     Ok(Json(
@@ -104,8 +104,7 @@ pub async fn list_sessions(
 async fn count(st: &AppStateRef, id: uuid::Uuid) -> Result<i64, ApiError> {
     Ok(st
         .engine
-        .store
-        .message_counts()
+        .chat_message_counts()
         .await
         .map_err(|e| ApiError::store(&e))?
         .get(&id)
@@ -164,8 +163,7 @@ pub async fn patch_session(
     }
     rec.updated_at = chrono::Utc::now();
     st.engine
-        .store
-        .save_session(&rec)
+        .save_chat_session(&rec)
         .await
         .map_err(|e| ApiError::store(&e))?;
     let n = count(&st, rec.id).await?;
@@ -186,8 +184,7 @@ pub async fn delete_session(
 ) -> Result<StatusCode, ApiError> {
     let loaded = st.owned_session(&caller, &id).await?;
     st.engine
-        .store
-        .delete_session(loaded.session.id)
+        .delete_chat_session(loaded.session.id)
         .await
         .map_err(|e| ApiError::store(&e))?;
     Ok(StatusCode::NO_CONTENT)
@@ -208,8 +205,7 @@ pub async fn messages(
     let loaded = st.owned_session(&caller, &id).await?;
     let msgs = st
         .engine
-        .store
-        .session_messages(loaded.session.id)
+        .chat_messages(loaded.session.id)
         .await
         .map_err(|e| ApiError::store(&e))?;
     Ok(Json(

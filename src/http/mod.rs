@@ -25,6 +25,7 @@ use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::config::{ConnectionConfig, ConnectionKind, UserConfig};
+use crate::engine::sessions::ChatError;
 use crate::engine::Engine;
 use crate::session::Session;
 use crate::store::SessionRecord;
@@ -133,17 +134,13 @@ impl AppState {
         let uuid = uuid::Uuid::parse_str(id.trim()).map_err(|_| ApiError::session_not_found(id))?;
         let loaded = self
             .engine
-            .store
-            .load_session(uuid)
+            .open_chat_session(uuid, user)
             .await
-            .map_err(|e| ApiError::store(&e))?
-            .ok_or_else(|| ApiError::session_not_found(id))?;
-        if loaded.session.owner != user.name && !user.admin {
-            return Err(ApiError::new(
-                "42501",
-                format!("permission denied: chat session {id} belongs to another user"),
-            ));
-        }
+            .map_err(|e| match e {
+                ChatError::NotFound(_) => ApiError::session_not_found(id),
+                ChatError::NotYours(_) => ApiError::new(e.sqlstate(), e.to_string()),
+                ChatError::Store(e) => ApiError::store(&e),
+            })?;
         Ok(loaded)
     }
 

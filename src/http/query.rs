@@ -384,7 +384,7 @@ pub async fn health(State(st): State<AppStateRef>) -> Json<HealthOut> {
     Json(HealthOut {
         status: "ok".into(),
         version: env!("CARGO_PKG_VERSION").into(),
-        store: st.engine.store.kind().into(),
+        store: st.engine.store_kind().into(),
         connections: cfg.connections.len(),
         connections_up: cfg
             .connections

@@ -116,23 +116,14 @@ impl Store {
         entries: &[GlossaryEntry],
         user: &str,
     ) -> Result<(), StoreError> {
-        let now = ts(&Utc::now());
-        let stmts = entries
-            .iter()
-            .map(|e| {
-                (
-                    INSERT_GLOSSARY,
-                    vec![
-                        P::T(e.term.clone()),
-                        P::T(e.definition.clone()),
-                        P::OptT(e.connection.clone()),
-                        P::T(user.to_string()),
-                        P::T(now.clone()),
-                    ],
-                )
-            })
-            .collect();
-        self.write(stmts).await.map(|_| ())
+        let rows = entries.iter().map(|e| {
+            vec![
+                P::T(e.term.clone()),
+                P::T(e.definition.clone()),
+                P::OptT(e.connection.clone()),
+            ]
+        });
+        self.insert_all(INSERT_GLOSSARY, rows, user).await
     }
 
     /// Adds examples, all or none, as `user`.
@@ -141,40 +132,47 @@ impl Store {
         entries: &[ExampleEntry],
         user: &str,
     ) -> Result<(), StoreError> {
+        let rows = entries.iter().map(|e| {
+            vec![
+                P::T(e.question.clone()),
+                P::T(e.connection.clone()),
+                P::T(e.sql.clone()),
+            ]
+        });
+        self.insert_all(INSERT_EXAMPLE, rows, user).await
+    }
+
+    /// Deletes glossary terms by id, all or none.
+    pub async fn delete_glossary(&self, ids: &[i64]) -> Result<(), StoreError> {
+        self.delete_ids(DELETE_GLOSSARY, ids).await
+    }
+
+    /// Deletes examples by id, all or none.
+    pub async fn delete_examples(&self, ids: &[i64]) -> Result<(), StoreError> {
+        self.delete_ids(DELETE_EXAMPLE, ids).await
+    }
+
+    /// Runs `sql` once per row (its values, then `user` and the time), in one transaction.
+    async fn insert_all(
+        &self,
+        sql: &'static str,
+        rows: impl Iterator<Item = Vec<P>>,
+        user: &str,
+    ) -> Result<(), StoreError> {
         let now = ts(&Utc::now());
-        let stmts = entries
-            .iter()
-            .map(|e| {
-                (
-                    INSERT_EXAMPLE,
-                    vec![
-                        P::T(e.question.clone()),
-                        P::T(e.connection.clone()),
-                        P::T(e.sql.clone()),
-                        P::T(user.to_string()),
-                        P::T(now.clone()),
-                    ],
-                )
+        let stmts = rows
+            .map(|mut r| {
+                r.push(P::T(user.to_string()));
+                r.push(P::T(now.clone()));
+                (sql, r)
             })
             .collect();
         self.write(stmts).await.map(|_| ())
     }
 
-    /// Deletes glossary terms by id, all or none.
-    pub async fn delete_glossary(&self, ids: &[i64]) -> Result<(), StoreError> {
-        let stmts = ids
-            .iter()
-            .map(|i| (DELETE_GLOSSARY, vec![P::I(*i)]))
-            .collect();
-        self.write(stmts).await.map(|_| ())
-    }
-
-    /// Deletes examples by id, all or none.
-    pub async fn delete_examples(&self, ids: &[i64]) -> Result<(), StoreError> {
-        let stmts = ids
-            .iter()
-            .map(|i| (DELETE_EXAMPLE, vec![P::I(*i)]))
-            .collect();
+    /// Runs `sql` (`DELETE … WHERE id = $1`) once per id, in one transaction.
+    async fn delete_ids(&self, sql: &'static str, ids: &[i64]) -> Result<(), StoreError> {
+        let stmts = ids.iter().map(|i| (sql, vec![P::I(*i)])).collect();
         self.write(stmts).await.map(|_| ())
     }
 }

@@ -40,6 +40,7 @@ use pgwire::messages::PgWireBackendMessage;
 use crate::backends::params::interpolate;
 use crate::backends::types::{ColType, Value};
 use crate::config::UserConfig;
+use crate::engine::sessions::ChatError;
 use crate::engine::{Engine, Notice, SqlOutcome};
 use crate::session::Session;
 
@@ -480,30 +481,21 @@ impl Handler {
                     .map_err(|_| error("22023", format!("invalid value for parameter \"dbguru.session\": {value:?} is not a UUID"), None))?;
                 let loaded = self
                     .engine
-                    .store
-                    .load_session(id)
+                    .open_chat_session(id, &user)
                     .await
                     .map_err(|e| {
-                        error(
-                            "58030",
-                            format!("cannot resume chat session {id}: {e}"),
-                            None,
-                        )
-                    })?
-                    .ok_or_else(|| {
-                        error(
-                            "42704",
-                            format!("chat session {id} does not exist"),
-                            Some("SELECT id, name FROM dbguru.sessions lists yours"),
-                        )
+                        let hint = match e {
+                            ChatError::NotFound(_) => {
+                                Some("SELECT id, name FROM dbguru.sessions lists yours")
+                            }
+                            _ => None,
+                        };
+                        let message = match &e {
+                            ChatError::Store(_) => format!("cannot resume chat session {id}: {e}"),
+                            _ => e.to_string(),
+                        };
+                        error(e.sqlstate(), message, hint)
                     })?;
-                if loaded.session.owner != user.name && !user.admin {
-                    return Err(error(
-                        "42501",
-                        format!("permission denied: chat session {id} belongs to another user"),
-                        None,
-                    ));
-                }
                 Self::with_session(&slot, |s| s.resume(&cfg, &user, loaded));
                 Ok(Outcome::Tag(Tag::new("SET")))
             }
@@ -518,8 +510,7 @@ impl Handler {
                     {
                         if let Err(e) = self
                             .engine
-                            .store
-                            .save_session(&updated.record(&cfg, &user))
+                            .save_chat_session(&updated.record(&cfg, &user))
                             .await
                         {
                             Self::send_notices(

@@ -8,22 +8,7 @@ use crate::backends::Dialect;
 
 use super::analyze::Source;
 
-/// `name` as an identifier of `d` (quotes doubled inside).
-pub(crate) fn ident(name: &str, d: Dialect) -> String {
-    match d {
-        Dialect::Mysql => format!("`{}`", name.replace('`', "``")),
-        _ => format!("\"{}\"", name.replace('"', "\"\"")),
-    }
-}
-
-/// `s` as a string literal of `d` (MySQL also doubles backslashes).
-pub(crate) fn literal(s: &str, d: Dialect) -> String {
-    let s = s.replace('\'', "''");
-    match d {
-        Dialect::Mysql => format!("'{}'", s.replace('\\', "\\\\")),
-        _ => format!("'{s}'"),
-    }
-}
+pub(crate) use crate::sql::quote::{ident, literal};
 
 /// A table of the connection's catalog as a relation of `d`: PostgreSQL and MySQL
 /// tables outside the default schema are listed as `schema.table`.
