@@ -3,7 +3,7 @@
 use super::lexicon::*;
 use super::parser::*;
 use super::schema::*;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// What is computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,6 +214,10 @@ pub(super) struct Vocab {
     pub(super) databases: HashSet<String>,
     /// Every word of every column name.
     pub(super) column_words: HashSet<String>,
+    /// The sampled values of low-cardinality text columns (`[llm] sample_values`), lower
+    /// case, with the column names (lower case) and the values as stored: "cancelled"
+    /// → [("status", "cancelled")]. A value without its column is placed by these.
+    pub(super) values: HashMap<String, Vec<(String, String)>>,
 }
 
 impl Vocab {
@@ -236,8 +240,38 @@ impl Vocab {
                 .flat_map(|t| t.info.columns.iter())
                 .flat_map(|c| name_tokens(&c.name))
                 .collect(),
+            values: sampled_values(views),
         }
     }
+
+    /// The one column (lower case) whose sampled values hold `value` (any case), with the
+    /// value as stored; `None` when no column or several differently named ones do.
+    pub(super) fn value_column(&self, value: &str) -> Option<(String, String)> {
+        let found = self.values.get(&value.trim().to_lowercase())?;
+        let (col, exact) = found.first()?;
+        found
+            .iter()
+            .all(|(c, _)| c == col)
+            .then(|| (col.clone(), exact.clone()))
+    }
+}
+
+fn sampled_values(views: &[DbView<'_>]) -> HashMap<String, Vec<(String, String)>> {
+    let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for c in views
+        .iter()
+        .flat_map(|v| v.tables.iter())
+        .flat_map(|t| t.info.columns.iter())
+    {
+        for v in &c.samples {
+            let entry = out.entry(v.trim().to_lowercase()).or_default();
+            let col = c.name.to_lowercase();
+            if !entry.iter().any(|(e, _)| *e == col) {
+                entry.push((col, v.clone()));
+            }
+        }
+    }
+    out
 }
 
 /// The intent of `question`, reading `previous` questions for follow-ups. `None`: not

@@ -120,6 +120,21 @@ impl<'v> Parser<'v> {
         self.limit = Some(n.unwrap_or(default));
     }
 
+    /// A word that is a sampled value of exactly one column and nothing else the
+    /// question could mean (not a table, column, database or number word).
+    fn bare_value(&self, lower: &str) -> Option<(String, String)> {
+        let v = &self.vocab;
+        if v.tables.contains(&singular(lower))
+            || v.columns.contains(&singular(lower))
+            || v.column_words.contains(lower)
+            || v.databases.contains(lower)
+            || CLAUSE_WORDS.contains(&lower)
+        {
+            return None;
+        }
+        v.value_column(lower)
+    }
+
     pub(super) fn run(mut self) -> Option<Intent> {
         while self.i < self.toks.len() {
             if self.keyword()? {
@@ -179,6 +194,13 @@ impl<'v> Parser<'v> {
                     {
                         // "monthly revenue", "daily orders"
                         self.group = vec![p.name().to_string()];
+                    } else if let Some((col, exact)) = self.bare_value(&lower) {
+                        // "cancelled orders": a sampled value of one column.
+                        self.filters.push(Filter {
+                            target: Target::Column(vec![col]),
+                            op: "=",
+                            value: Lit::Text(exact),
+                        });
                     } else if !is_filler(&lower) {
                         let w = Word { lower, orig };
                         if self.in_of {
@@ -540,12 +562,19 @@ impl<'v> Parser<'v> {
                         op: "=",
                         value: Lit::Text(title_case(&text(&place))),
                     },
-                    _ => {
-                        // A value without its column ("in Paris"): placing it needs the
-                        // columns' sampled values, which this schema does not carry.
-                        self.unplaced.push(text(&place));
-                        return;
-                    }
+                    // A value without its column ("products in Books"): the one column
+                    // whose sampled values hold it.
+                    _ => match self.vocab.value_column(&text(&place)) {
+                        Some((col, exact)) => Filter {
+                            target: Target::Column(vec![col]),
+                            op: "=",
+                            value: Lit::Text(exact),
+                        },
+                        None => {
+                            self.unplaced.push(text(&place));
+                            return;
+                        }
+                    },
                 };
                 self.filters.push(filter);
             }

@@ -496,3 +496,55 @@ async fn implements_llm() {
         ))
     );
 }
+
+/// The demo schema with the sampled values the schema cache reads for low-cardinality
+/// text columns.
+fn sampled() -> Vec<DbSchema> {
+    let mut dbs = demo();
+    for t in &mut std::sync::Arc::make_mut(&mut dbs[0].schema).tables {
+        for c in &mut t.columns {
+            match (t.name.as_str(), c.name.as_str()) {
+                ("orders", "status") => {
+                    c.samples = ["cancelled", "delivered", "pending", "shipped"]
+                        .map(String::from)
+                        .to_vec()
+                }
+                ("products", "category") => {
+                    c.samples = ["Books", "Garden", "Toys"].map(String::from).to_vec()
+                }
+                _ => {}
+            }
+        }
+    }
+    dbs
+}
+
+#[test]
+fn a_value_without_its_column_is_placed_by_the_sampled_values() {
+    let dbs = sampled();
+    assert_eq!(
+        ask_in("how many cancelled orders", &dbs),
+        shop_only("SELECT count(*) AS orders FROM orders WHERE status = 'cancelled'")
+    );
+    assert_eq!(
+        ask_in("list the shipped orders", &dbs),
+        shop_only("SELECT * FROM orders WHERE status = 'shipped'")
+    );
+    // Any case in the question; the value as stored in the SQL. The column is then
+    // matched by name in every database, as `products in the Books category` is.
+    assert_eq!(
+        ask_in("how many products in books", &dbs),
+        "DATABASE: shop\nSELECT count(*) AS products FROM products WHERE category = 'Books';\n\n\
+         DATABASE: warehouse\nSELECT count(*) AS products FROM dim_product WHERE category = 'Books';"
+    );
+    // The interpretation says which column it chose.
+    let reply = BuiltinPlanner::new()
+        .plan("how many cancelled orders", &[], &dbs)
+        .expect("plan");
+    assert!(reply.contains("status = 'cancelled'"), "{reply}");
+    // Without samples the same words are still refused, naming the word.
+    let err = BuiltinPlanner::new()
+        .plan("how many cancelled orders", &[], &demo())
+        .expect_err("no samples");
+    assert!(err.to_string().contains("cancelled"), "{err}");
+}
