@@ -7,11 +7,16 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+mod connections;
+mod duration;
 mod federation;
 mod http;
 mod knowledge;
 mod limits;
 mod size;
+pub use connections::{ConnectionConfig, ConnectionKind, DemoData};
+pub use duration::parse_duration;
+use duration::{duration_str, opt_duration_str};
 pub use federation::FederationConfig;
 pub use http::HttpConfig;
 pub use knowledge::KnowledgeConfig;
@@ -416,154 +421,6 @@ pub struct StoreConfig {
     pub url: Option<Secret>,
 }
 
-/// The kind of database behind a connection.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum ConnectionKind {
-    /// PostgreSQL
-    Postgres,
-    /// MySQL or MariaDB
-    Mysql,
-    /// SQLite file
-    Sqlite,
-    /// DuckDB file
-    Duckdb,
-    /// MongoDB
-    Mongodb,
-}
-
-impl ConnectionKind {
-    /// Lower-case name (`postgres`, `mysql`, ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            ConnectionKind::Postgres => "postgres",
-            ConnectionKind::Mysql => "mysql",
-            ConnectionKind::Sqlite => "sqlite",
-            ConnectionKind::Duckdb => "duckdb",
-            ConnectionKind::Mongodb => "mongodb",
-        }
-    }
-}
-
-/// Demo data sets dbguru can create on first start.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum DemoData {
-    /// customers, products, orders, order_items (SQLite).
-    Shop,
-    /// a star schema: dim_customer, dim_product, dim_date, fact_sales (DuckDB).
-    Warehouse,
-}
-
-/// `[[connections]]`
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConnectionConfig {
-    /// Numeric id (unique). Default: position in the list, from 1.
-    #[serde(default)]
-    pub id: Option<i64>,
-    /// Name used in `ON`, `SET dbguru.connections` and `source_db` (unique, case-insensitive).
-    pub name: String,
-    /// Database kind.
-    pub kind: ConnectionKind,
-    /// URL for network databases (`postgres://…`, `mysql://…`, `mongodb://…`); use `${ENV}` for
-    /// passwords. TLS options travel in the URL: `sslmode`/`sslrootcert` (PostgreSQL),
-    /// `ssl-mode`/`ssl-ca` (MySQL/MariaDB), `tls=true`/`tlsCAFile` (MongoDB).
-    #[serde(default)]
-    pub url: Option<Secret>,
-    /// File for SQLite and DuckDB, relative to the config file.
-    #[serde(default)]
-    pub path: Option<PathBuf>,
-    /// Open read-only (database-enforced where the database can). Default true.
-    #[serde(default = "default_true")]
-    pub read_only: bool,
-    /// Row cap for this connection (never above `[limits] max_rows`).
-    #[serde(default)]
-    pub max_rows: Option<usize>,
-    /// Statement timeout for this connection (never above `[limits] timeout`).
-    #[serde(default, with = "opt_duration_str")]
-    pub timeout: Option<Duration>,
-    /// Connection pool size. Default 4.
-    #[serde(default = "default_pool")]
-    pub pool_size: usize,
-    /// Create this demo data set when the file does not exist yet.
-    #[serde(default)]
-    pub demo: Option<DemoData>,
-    /// Free-text description shown to the LLM.
-    #[serde(default)]
-    pub description: Option<String>,
-    /// Overrides `[llm] sample_values` for this connection (`0`: never read values).
-    #[serde(default)]
-    pub sample_values: Option<usize>,
-}
-
-fn default_true() -> bool {
-    true
-}
-fn default_pool() -> usize {
-    4
-}
-
-impl ConnectionConfig {
-    /// The numeric id (set by validation).
-    pub fn id(&self) -> i64 {
-        self.id.unwrap_or(0)
-    }
-}
-
-/// Parses durations like `500ms`, `5s`, `2min`, `1h`, or a bare number of milliseconds.
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    if !n.is_finite() || n < 0.0 {
-        return None;
-    }
-    let ms = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "ms" => n,
-        "us" => n / 1000.0,
-        "s" | "sec" | "secs" | "second" | "seconds" => n * 1000.0,
-        "m" | "min" | "mins" | "minute" | "minutes" => n * 60_000.0,
-        "h" | "hour" | "hours" => n * 3_600_000.0,
-        _ => return None,
-    };
-    Some(Duration::from_micros((ms * 1000.0) as u64))
-}
-
-mod duration_str {
-    use serde::{Deserialize, Deserializer};
-    use std::time::Duration;
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Num(u64),
-            Str(String),
-        }
-        match Raw::deserialize(d)? {
-            Raw::Num(ms) => Ok(Duration::from_millis(ms)),
-            Raw::Str(s) => super::parse_duration(&s).ok_or_else(|| {
-                serde::de::Error::custom(format!(
-                    "invalid duration {s:?} (use e.g. \"5s\", \"500ms\")"
-                ))
-            }),
-        }
-    }
-}
-
-mod opt_duration_str {
-    use serde::Deserializer;
-    use std::time::Duration;
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-        super::duration_str::deserialize(d).map(Some)
-    }
-}
-
 /// Replaces `${VAR}` in every string of the tree; errors name the key.
 fn expand_env(value: &mut toml::Value, path: &str) -> Result<(), ConfigError> {
     match value {
@@ -817,20 +674,6 @@ impl Config {
         }
         self.http.validate()?;
         Ok(())
-    }
-}
-
-impl ConnectionConfig {
-    /// Effective row cap: the connection's, never above the global one.
-    pub fn effective_max_rows(&self, limits: &LimitsConfig) -> usize {
-        self.max_rows
-            .unwrap_or(limits.max_rows)
-            .min(limits.max_rows)
-    }
-
-    /// Effective timeout: the connection's, never above the global one.
-    pub fn effective_timeout(&self, limits: &LimitsConfig) -> Duration {
-        self.timeout.unwrap_or(limits.timeout).min(limits.timeout)
     }
 }
 

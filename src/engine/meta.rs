@@ -234,6 +234,9 @@ impl Engine {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let knowledge = self.knowledge.snapshot();
+        let visible = |c: Option<&str>| c.is_none_or(|c| c == "*" || user.may_use(c));
+        let id = |i: Option<i64>| i.map(SqlValue::Integer).unwrap_or(SqlValue::Null);
         let tables = Tables {
             connections: self
                 .conns
@@ -309,13 +312,6 @@ impl Engine {
                     ]
                 })
                 .collect(),
-            glossary: Vec::new(),
-            examples: Vec::new(),
-        };
-        let knowledge = self.knowledge.snapshot();
-        let visible = |c: Option<&str>| c.is_none_or(|c| c == "*" || user.may_use(c));
-        let id = |i: Option<i64>| i.map(SqlValue::Integer).unwrap_or(SqlValue::Null);
-        let tables = Tables {
             glossary: knowledge
                 .glossary
                 .iter()
@@ -348,7 +344,6 @@ impl Engine {
                     ]
                 })
                 .collect(),
-            ..tables
         };
         let sql = checked.sql;
         tokio::task::spawn_blocking(move || run(tables, sql, max_rows))

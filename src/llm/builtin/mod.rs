@@ -59,6 +59,7 @@ mod describe;
 mod intent;
 mod lexicon;
 mod parser;
+mod places;
 mod plan;
 mod query;
 mod render;
